@@ -1,6 +1,7 @@
 package migration
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -106,3 +107,61 @@ type HistoryEntry struct {
 	Summary string            `json:"summary"`
 	Details map[string]string `json:"details,omitempty"`
 }
+
+// ServerStatus is one application server's replication state as the
+// tracking store keeps it (from MGN's DescribeSourceServers).
+type ServerStatus struct {
+	Name string `json:"name"`
+	// ID is the MGN source server ID (s-...).
+	ID string `json:"id,omitempty"`
+	// State is the MGN lifecycle state (READY_FOR_TEST, CUTOVER, ...).
+	State string `json:"state"`
+	// Replication is the data replication state (INITIAL_SYNC, CONTINUOUS, STALLED, ...).
+	Replication string `json:"replication,omitempty"`
+	// Percent is the initial sync progress, 0..100.
+	Percent float64       `json:"percent"`
+	Lag     time.Duration `json:"lag"`
+	At      time.Time     `json:"at"`
+}
+
+// TransferStatus is the progress of one file transfer (a DataSync task
+// execution).
+type TransferStatus struct {
+	Task       string    `json:"task"`
+	Execution  string    `json:"execution,omitempty"`
+	Status     string    `json:"status"`
+	BytesDone  int64     `json:"bytesDone"`
+	BytesTotal int64     `json:"bytesTotal"`
+	FilesDone  int64     `json:"filesDone"`
+	At         time.Time `json:"at"`
+}
+
+// ValidationResult is the outcome of one validation run (an SSM command
+// over a set of instances, or a local check).
+type ValidationResult struct {
+	Name      string           `json:"name"`
+	Passed    bool             `json:"passed"`
+	At        time.Time        `json:"at"`
+	CommandID string           `json:"commandId,omitempty"`
+	Instances []InstanceResult `json:"instances,omitempty"`
+}
+
+// InstanceResult is one instance's outcome in a validation run.
+type InstanceResult struct {
+	InstanceID string `json:"instanceId"`
+	Name       string `json:"name,omitempty"`
+	Passed     bool   `json:"passed"`
+	Status     string `json:"status"`
+	// Output is an excerpt of the command output (never a secret: the
+	// checks print no credentials).
+	Output string `json:"output,omitempty"`
+}
+
+// ErrConflict means a guarded write lost a race: someone else changed the
+// record first (another operator, the rollback Lambda). Nothing was
+// written; re-read and decide again.
+var ErrConflict = errors.New("conflict: the record changed since it was read")
+
+// ErrIllegalTransition means a phase transition the lifecycle does not
+// allow (see CanTransition). Nothing was written.
+var ErrIllegalTransition = errors.New("illegal phase transition")

@@ -63,7 +63,7 @@ func CheckTransition(from, to Phase) error {
 	case !to.Valid():
 		return fmt.Errorf("unknown phase %q", to)
 	case !CanTransition(from, to):
-		return fmt.Errorf("illegal transition %s → %s (from %s: %v)", from, to, from, transitions[from])
+		return fmt.Errorf("%w %s → %s (from %s: %v)", ErrIllegalTransition, from, to, from, transitions[from])
 	}
 	return nil
 }

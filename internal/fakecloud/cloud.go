@@ -75,6 +75,7 @@ type Cloud struct {
 	crashed  bool
 	rng      *rand.Rand
 	services map[string]any
+	runtime  map[string]any // state that is not saved (scripted metric functions, handlers)
 	fresh    map[string]int // resource ID -> reads still to hide
 	hooks    []func()       // run after every successful write, outside the lock
 }
@@ -100,6 +101,7 @@ func New(opts ...Option) *Cloud {
 		account:  DefaultAccount,
 		rng:      rand.New(rand.NewPCG(1, 2)),
 		services: map[string]any{},
+		runtime:  map[string]any{},
 		fresh:    map[string]int{},
 	}
 	for _, o := range opts {
@@ -408,6 +410,17 @@ func state[T any](c *Cloud, name string) *T {
 		}
 		s = mk()
 		c.services[name] = s
+	}
+	return s.(*T)
+}
+
+// runtimeState returns the named runtime state (never saved: functions,
+// handlers), creating it with mk on first use. Call with mu held.
+func runtimeState[T any](c *Cloud, name string, mk func() *T) *T {
+	s, ok := c.runtime[name]
+	if !ok {
+		s = mk()
+		c.runtime[name] = s
 	}
 	return s.(*T)
 }
