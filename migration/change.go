@@ -30,6 +30,15 @@ type FieldDiff struct {
 	To    string `json:"to"`
 }
 
+// String renders "field: from -> to", or "field: to" when there was no
+// old value.
+func (d FieldDiff) String() string {
+	if d.From == "" {
+		return d.Field + ": " + d.To
+	}
+	return d.Field + ": " + d.From + " -> " + d.To
+}
+
 // Change is one decision about one resource: what kind it is, its name and
 // ID (a Pending ID in a dry run), what was (or would be) done and, for an
 // update, which fields differ. Note carries what an operator should know
@@ -51,7 +60,7 @@ func (c Change) String() string {
 		fmt.Fprintf(&b, " (%s)", c.ID)
 	}
 	for _, d := range c.Diff {
-		fmt.Fprintf(&b, " %s: %s -> %s;", d.Field, d.From, d.To)
+		fmt.Fprintf(&b, " %s;", d)
 	}
 	if c.Note != "" {
 		fmt.Fprintf(&b, " [%s]", c.Note)
@@ -145,7 +154,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		var detail []string
 		for _, d := range c.Diff {
-			detail = append(detail, fmt.Sprintf("%s: %s -> %s", d.Field, d.From, d.To))
+			detail = append(detail, d.String())
 		}
 		if c.Note != "" {
 			detail = append(detail, c.Note)
