@@ -113,12 +113,12 @@ func TestEnsureVPC(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env, cloud, report := newEnv(t)
+			env, cloud, _ := newEnv(t)
 			if tt.setup != nil {
 				tt.setup(t, env, cloud)
 			}
 			cloud.ResetCalls()
-			report = &migration.Report{}
+			report := &migration.Report{}
 			env.Reporter = report
 			env.DryRun = tt.dryRun
 
