@@ -29,6 +29,7 @@ var (
 	RuleDMSIdentifier = NameRule{Service: "DMS identifiers", Min: 1, Max: 63, Charset: regexp.MustCompile(`[A-Za-z0-9-]`), LetterFirst: true, NoDoubleHyphen: true, NoTrailingHyphen: true}
 	RuleDMSLongID     = NameRule{Service: "DMS endpoint, task and certificate identifiers", Min: 1, Max: 255, Charset: regexp.MustCompile(`[A-Za-z0-9-]`), LetterFirst: true, NoDoubleHyphen: true, NoTrailingHyphen: true}
 	RuleRDSIdentifier = NameRule{Service: "RDS DB instance identifiers", Min: 1, Max: 63, Charset: regexp.MustCompile(`[a-z0-9-]`), LetterFirst: true, NoDoubleHyphen: true, NoTrailingHyphen: true, Lowercase: true}
+	RuleRDSSnapshot   = NameRule{Service: "RDS snapshot identifiers", Min: 1, Max: 255, Charset: regexp.MustCompile(`[a-z0-9-]`), LetterFirst: true, NoDoubleHyphen: true, NoTrailingHyphen: true, Lowercase: true}
 	RuleRDSGroup      = NameRule{Service: "RDS parameter and subnet group names", Min: 1, Max: 255, Charset: regexp.MustCompile(`[a-z0-9-]`), LetterFirst: true, NoDoubleHyphen: true, NoTrailingHyphen: true, Lowercase: true}
 	RuleIAMRole       = NameRule{Service: "IAM role names", Min: 1, Max: 64, Charset: regexp.MustCompile(`[\w+=,.@-]`)}
 	RuleS3Bucket      = NameRule{Service: "S3 bucket names", Min: 3, Max: 63, Charset: regexp.MustCompile(`[a-z0-9-]`), NoTrailingHyphen: true, Lowercase: true}
@@ -72,6 +73,7 @@ var Kinds = []NameKind{
 	{Prefix: "dxgw", Rule: RuleDXGateway},
 	{Prefix: "vif-private", Rule: RuleDXGateway},
 	{Prefix: "resolver-inbound", Rule: RuleResolver},
+	{Prefix: "phz", Rule: RuleTagValue}, // dns: the private hosted zone
 	// kms
 	{Prefix: "alias/migration", Rule: RuleKMSAlias},
 	// dms
@@ -85,7 +87,7 @@ var Kinds = []NameKind{
 	{Prefix: "dms-secrets-role", Rule: RuleIAMRole},
 	{Prefix: "dms-target-endpoint", Rule: RuleSecret},
 	{Prefix: "rds-target", Rule: RuleRDSIdentifier},
-	{Prefix: "rds-target-final", Rule: RuleRDSIdentifier, Reserve: len("-20060102150405")},
+	{Prefix: "rds-target-final", Rule: RuleRDSSnapshot, Reserve: len("-20060102150405")},
 	{Prefix: "rds-params", Rule: RuleRDSGroup},
 	{Prefix: "rds-subnet-group", Rule: RuleRDSGroup},
 	// tracking
@@ -115,11 +117,11 @@ func (r NameRule) Check(name string) error {
 		return fmt.Errorf("%q is %d characters; %s allow at most %d", name, len(name), r.Service, r.Max)
 	}
 	for _, c := range name {
-		if !r.Charset.MatchString(string(c)) {
-			return fmt.Errorf("%q contains %q; %s allow only %s", name, c, r.Service, strings.Trim(r.Charset.String(), "[]"))
-		}
 		if r.Lowercase && c >= 'A' && c <= 'Z' {
 			return fmt.Errorf("%q contains upper case; %s must be lower case", name, r.Service)
+		}
+		if !r.Charset.MatchString(string(c)) {
+			return fmt.Errorf("%q contains %q; %s allow only %s", name, c, r.Service, strings.Trim(r.Charset.String(), "[]"))
 		}
 	}
 	if r.LetterFirst && !isLetter(name[0]) {
