@@ -105,6 +105,8 @@ var Kinds = []NameKind{
 	{Prefix: "datasync-task-files", Rule: RuleDataSync},
 	// validate
 	{Prefix: "validate-application-health", Rule: RuleSSMName},
+	{Prefix: "validate-database", Rule: RuleSSMName},
+	{Prefix: "validate-configuration", Rule: RuleSSMName},
 	{Prefix: "validate-config-association", Rule: RuleSSMName},
 }
 

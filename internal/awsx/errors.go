@@ -82,6 +82,7 @@ var dependencyCodes = map[string]string{
 	"InvalidDBSubnetGroupStateFault": "rds",
 	"InvalidResourceStateFault":      "databasemigrationservice (instance still has tasks or is busy)",
 	"ResourceInUse":                  "ec2 (network interface in use)",
+	"AssociatedInstances":            "ssm (DeleteDocument while an association still uses the document)",
 }
 
 // IsNotFound reports whether err says the named resource does not exist.
