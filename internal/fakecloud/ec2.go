@@ -26,6 +26,29 @@ type ec2State struct {
 	// AZs are the availability zones of the Region; nil means the default
 	// three (a, b, c). SetAvailabilityZones changes them.
 	AZs []string `json:"azs,omitempty"`
+
+	Subnets     map[string]*fakeSubnet     `json:"subnets,omitempty"`
+	IGWs        map[string]*fakeIGW        `json:"igws,omitempty"`
+	Addresses   map[string]*fakeAddress    `json:"addresses,omitempty"`
+	NATs        map[string]*fakeNAT        `json:"nats,omitempty"`
+	RouteTables map[string]*fakeRouteTable `json:"routeTables,omitempty"`
+	SGs         map[string]*fakeSG         `json:"securityGroups,omitempty"`
+	FlowLogs    map[string]*fakeFlowLog    `json:"flowLogs,omitempty"`
+	VGWs        map[string]*fakeVGW        `json:"vgws,omitempty"`
+	CGWs        map[string]*fakeCGW        `json:"cgws,omitempty"`
+	VPNs        map[string]*fakeVPN        `json:"vpns,omitempty"`
+	// Tokens maps "<operation>/<client token>" to the resource a create
+	// with that token made, so a retried create returns it (idempotency).
+	Tokens map[string]clientTokenUse `json:"tokens,omitempty"`
+	// NATFailures is how many of the next NAT gateways fail.
+	NATFailures int `json:"natFailures,omitempty"`
+}
+
+// clientTokenUse records one client token: the resource it created and a
+// digest of the request, to detect IdempotentParameterMismatch.
+type clientTokenUse struct {
+	ID     string `json:"id"`
+	Digest string `json:"digest"`
 }
 
 type fakeVPC struct {
@@ -45,6 +68,39 @@ func (f *EC2) st() *ec2State {
 	s := state[ec2State](f.c, "ec2")
 	if s.VPCs == nil {
 		s.VPCs = map[string]*fakeVPC{}
+	}
+	if s.Subnets == nil {
+		s.Subnets = map[string]*fakeSubnet{}
+	}
+	if s.IGWs == nil {
+		s.IGWs = map[string]*fakeIGW{}
+	}
+	if s.Addresses == nil {
+		s.Addresses = map[string]*fakeAddress{}
+	}
+	if s.NATs == nil {
+		s.NATs = map[string]*fakeNAT{}
+	}
+	if s.RouteTables == nil {
+		s.RouteTables = map[string]*fakeRouteTable{}
+	}
+	if s.SGs == nil {
+		s.SGs = map[string]*fakeSG{}
+	}
+	if s.FlowLogs == nil {
+		s.FlowLogs = map[string]*fakeFlowLog{}
+	}
+	if s.VGWs == nil {
+		s.VGWs = map[string]*fakeVGW{}
+	}
+	if s.CGWs == nil {
+		s.CGWs = map[string]*fakeCGW{}
+	}
+	if s.VPNs == nil {
+		s.VPNs = map[string]*fakeVPN{}
+	}
+	if s.Tokens == nil {
+		s.Tokens = map[string]clientTokenUse{}
 	}
 	return s
 }
@@ -155,6 +211,16 @@ func (f *EC2) CreateVpc(ctx context.Context, in *ec2.CreateVpcInput, _ ...func(*
 		s := f.st()
 		v := &fakeVPC{ID: f.c.newID("vpc"), CIDR: p.String(), State: "pending", DNSSupport: true, Tags: tagsFromSpecs(in.TagSpecifications, types.ResourceTypeVpc), Created: f.c.now()}
 		s.VPCs[v.ID] = v
+		// Like EC2, a new VPC comes with its main route table (holding the
+		// local route) and its default security group, both untagged.
+		main := &fakeRouteTable{ID: f.c.newID("rtb"), VPCID: v.ID, Main: true, Tags: map[string]string{}}
+		main.Routes = []fakeRoute{{Dest: v.CIDR, GatewayID: "local", Origin: "CreateRouteTable"}}
+		main.Assocs = []fakeRTAssoc{{ID: f.c.newID("rtbassoc"), Main: true}}
+		s.RouteTables[main.ID] = main
+		def := &fakeSG{ID: f.c.newID("sg"), VPCID: v.ID, Name: "default", Description: "default VPC security group", Default: true, Tags: map[string]string{}}
+		def.Ingress = []fakePerm{{Proto: "-1", GroupID: def.ID}}
+		def.Egress = []fakePerm{{Proto: "-1", CIDR: "0.0.0.0/0"}}
+		s.SGs[def.ID] = def
 		f.c.created(v.ID)
 		o := v.out(f.c.now())
 		out = &ec2.CreateVpcOutput{Vpc: &o}
@@ -265,7 +331,23 @@ func (f *EC2) DeleteVpc(ctx context.Context, in *ec2.DeleteVpcInput, _ ...func(*
 				return apiError("DependencyViolation", "The vpc '%s' has dependencies and cannot be deleted (%s).", id, what)
 			}
 		}
-		delete(f.st().VPCs, id)
+		s := f.st()
+		delete(s.VPCs, id)
+		for rid, rt := range s.RouteTables { // the main route table goes with the VPC
+			if rt.VPCID == id {
+				delete(s.RouteTables, rid)
+			}
+		}
+		for gid, g := range s.SGs { // and so does the default security group
+			if g.VPCID == id {
+				delete(s.SGs, gid)
+			}
+		}
+		for fid, fl := range s.FlowLogs { // and its flow logs
+			if fl.ResourceID == id {
+				delete(s.FlowLogs, fid)
+			}
+		}
 		return nil
 	})
 	return &ec2.DeleteVpcOutput{}, err
@@ -326,6 +408,8 @@ func idKind(prefix string) string {
 		return "AllocationID"
 	case "fl-":
 		return "FlowLogId"
+	case "rtbassoc-":
+		return "AssociationID"
 	}
 	return "ResourceID"
 }
