@@ -36,7 +36,7 @@ func init() {
 }
 
 type dxState struct {
-	Gateways    map[string]*fakeDXGW   `json:"gateways"`
+	Gateways    map[string]*fakeDXGW    `json:"gateways"`
 	Assocs      map[string]*fakeDXAssoc `json:"assocs"`
 	VIFs        map[string]*fakeVIF     `json:"vifs"`
 	Connections map[string]*fakeDXConn  `json:"connections"`

@@ -49,7 +49,6 @@ func ec2Page[T any](items []T, token *string, maxResults *int32) ([]T, *string, 
 	return page(items, token, size)
 }
 
-
 // elapsed reports whether d has passed since t on the cloud clock.
 func (c *Cloud) elapsed(t time.Time, d time.Duration) bool { return !c.now().Before(t.Add(d)) }
 

@@ -173,7 +173,7 @@ func (f *Resolver) CreateResolverEndpoint(ctx context.Context, in *route53resolv
 			}
 		}
 		e := &fakeResolverEndpoint{
-			ID: f.c.newID("rslvr-" + map[types.ResolverEndpointDirection]string{types.ResolverEndpointDirectionInbound: "in", types.ResolverEndpointDirectionOutbound: "out"}[in.Direction]),
+			ID:   f.c.newID("rslvr-" + map[types.ResolverEndpointDirection]string{types.ResolverEndpointDirectionInbound: "in", types.ResolverEndpointDirectionOutbound: "out"}[in.Direction]),
 			Name: aws.ToString(in.Name), RequestID: req, Direction: string(in.Direction), Tags: map[string]string{}, Created: f.c.now(),
 		}
 		for _, ipr := range in.IpAddresses {
