@@ -23,7 +23,7 @@ func ddbTestItem() map[string]av {
 		"ratio":   avN("1.50"),
 		"ok":      avB(true),
 		"tags":    avSS("a", "b"),
-		"entries":    avL(avS("x"), avN("2")),
+		"entries": avL(avS("x"), avN("2")),
 		"nested":  &types.AttributeValueMemberM{Value: map[string]av{"inner": avS("deep")}},
 		"status":  avS("running"),
 	}
