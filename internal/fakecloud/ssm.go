@@ -65,23 +65,23 @@ const (
 )
 
 type ssmState struct {
-	Documents    map[string]*fakeSSMDocument       `json:"documents"`
-	Instances    map[string]*fakeManagedInstance   `json:"instances"`
-	Commands     []*fakeCommand                    `json:"commands"`
-	Associations map[string]*fakeAssociation       `json:"associations"`
-	Outcomes     map[string]*fakeOutcome           `json:"outcomes"` // instanceID|document
-	VersionLimit int                               `json:"versionLimit,omitempty"`
+	Documents    map[string]*fakeSSMDocument     `json:"documents"`
+	Instances    map[string]*fakeManagedInstance `json:"instances"`
+	Commands     []*fakeCommand                  `json:"commands"`
+	Associations map[string]*fakeAssociation     `json:"associations"`
+	Outcomes     map[string]*fakeOutcome         `json:"outcomes"` // instanceID|document
+	VersionLimit int                             `json:"versionLimit,omitempty"`
 }
 
 type fakeSSMDocument struct {
-	Name           string              `json:"name"`
-	DocumentType   string              `json:"documentType"`
-	DocumentFormat string              `json:"documentFormat"`
-	TargetType     string              `json:"targetType,omitempty"`
-	Tags           map[string]string   `json:"tags"`
+	Name           string               `json:"name"`
+	DocumentType   string               `json:"documentType"`
+	DocumentFormat string               `json:"documentFormat"`
+	TargetType     string               `json:"targetType,omitempty"`
+	Tags           map[string]string    `json:"tags"`
 	Versions       []*fakeSSMDocVersion `json:"versions"` // Versions[i] is version i+1; nil once deleted
-	Default        int                 `json:"default"`
-	Created        time.Time           `json:"created"`
+	Default        int                  `json:"default"`
+	Created        time.Time            `json:"created"`
 }
 
 type fakeSSMDocVersion struct {
