@@ -103,6 +103,10 @@ var Kinds = []NameKind{
 	{Prefix: "migration-files", Rule: RuleS3Bucket, Reserve: len("-123456789012")},
 	{Prefix: "datasync-s3-access", Rule: RuleIAMRole},
 	{Prefix: "datasync-task-files", Rule: RuleDataSync},
+	{Prefix: "datasync-source-files", Rule: RuleDataSync},
+	{Prefix: "datasync-target-files", Rule: RuleDataSync},
+	{Prefix: "datasync-logs", Rule: RuleLogGroup},
+	{Prefix: "mgn-replication-template", Rule: RuleTagValue},
 	// validate
 	{Prefix: "validate-application-health", Rule: RuleSSMName},
 	{Prefix: "validate-database", Rule: RuleSSMName},
