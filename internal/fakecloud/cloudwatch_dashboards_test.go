@@ -66,7 +66,9 @@ func TestDashboardLifecycle(t *testing.T) {
 	ctx := context.Background()
 	cloud := fakecloud.New()
 	cw := cloud.CloudWatch()
-	body := func(md string) *string { return aws.String(fmt.Sprintf(`{"widgets":[{"type":"text","properties":{"markdown":%q}}]}`, md)) }
+	body := func(md string) *string {
+		return aws.String(fmt.Sprintf(`{"widgets":[{"type":"text","properties":{"markdown":%q}}]}`, md))
+	}
 	_, err := cw.PutDashboard(ctx, &cloudwatch.PutDashboardInput{DashboardName: aws.String("migration-dev"), DashboardBody: body("v1"),
 		Tags: []cwtypes.Tag{{Key: aws.String("cutover:env"), Value: aws.String("dev")}}})
 	require.NoError(t, err)
