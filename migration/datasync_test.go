@@ -432,8 +432,11 @@ func TestEnsureTransferTask(t *testing.T) {
 		{name: "missing is created and waited for", deleteTask: true, wantAction: migration.ActionCreate, wantWrites: []string{"CreateTask"}},
 		{name: "converged makes no write", wantAction: migration.ActionNoop},
 		{
-			name:       "bandwidth and log level converge",
-			spec:       func(s migration.FileTransferSpec) migration.FileTransferSpec { s.BytesPerSecond, s.LogLevel = 50<<20, "TRANSFER"; return s },
+			name: "bandwidth and log level converge",
+			spec: func(s migration.FileTransferSpec) migration.FileTransferSpec {
+				s.BytesPerSecond, s.LogLevel = 50<<20, "TRANSFER"
+				return s
+			},
 			wantAction: migration.ActionUpdate, wantWrites: []string{"UpdateTask"}, wantDiff: []string{"bytesPerSecond", "logLevel"},
 		},
 		{
