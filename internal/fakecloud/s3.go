@@ -32,48 +32,48 @@ func (c *Cloud) S3() *S3 { return &S3{c: c} }
 func init() { register("s3", func() any { return &s3State{} }) }
 
 type s3State struct {
-	Buckets map[string]*fakeBucket `json:"buckets"`
+	Buckets map[string]*s3Bucket `json:"buckets"`
 }
 
-type fakeBucket struct {
-	Name       string                         `json:"name"`
-	Region     string                         `json:"region"`
-	Owner      string                         `json:"owner"`
-	Created    time.Time                      `json:"created"`
-	SSE        fakeSSE                        `json:"sse"`
-	Policy     string                         `json:"policy,omitempty"`
-	Versioning string                         `json:"versioning,omitempty"` // "", Enabled, Suspended
-	PAB        *fakePAB                       `json:"pab,omitempty"`
-	Ownership  string                         `json:"ownership,omitempty"`
-	Tags       map[string]string              `json:"tags,omitempty"` // nil: no tag set
-	Objects    map[string][]fakeObjectVersion `json:"objects,omitempty"`
-	Seq        int                            `json:"seq"`
+type s3Bucket struct {
+	Name       string                       `json:"name"`
+	Region     string                       `json:"region"`
+	Owner      string                       `json:"owner"`
+	Created    time.Time                    `json:"created"`
+	SSE        s3SSE                        `json:"sse"`
+	Policy     string                       `json:"policy,omitempty"`
+	Versioning string                       `json:"versioning,omitempty"` // "", Enabled, Suspended
+	PAB        *s3PAB                       `json:"pab,omitempty"`
+	Ownership  string                       `json:"ownership,omitempty"`
+	Tags       map[string]string            `json:"tags,omitempty"` // nil: no tag set
+	Objects    map[string][]s3ObjectVersion `json:"objects,omitempty"`
+	Seq        int                          `json:"seq"`
 }
 
-type fakeSSE struct {
+type s3SSE struct {
 	Algorithm string `json:"algorithm"`
 	KeyID     string `json:"keyId,omitempty"`
 	BucketKey bool   `json:"bucketKey"`
 }
 
-type fakePAB struct {
+type s3PAB struct {
 	BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets bool
 }
 
-// fakeObjectVersion is one version of an object, newest last.
-type fakeObjectVersion struct {
+// s3ObjectVersion is one version of an object, newest last.
+type s3ObjectVersion struct {
 	VersionID    string    `json:"versionId"`
 	Size         int64     `json:"size"`
 	DeleteMarker bool      `json:"deleteMarker,omitempty"`
 	Modified     time.Time `json:"modified"`
 }
 
-var bucketNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+var s3BucketNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 func (f *S3) st() *s3State {
 	s := state[s3State](f.c, "s3")
 	if s.Buckets == nil {
-		s.Buckets = map[string]*fakeBucket{}
+		s.Buckets = map[string]*s3Bucket{}
 	}
 	return s
 }
@@ -82,8 +82,8 @@ func s3Error(status int, code, format string, args ...any) error {
 	return &apiErr{code: code, msg: fmt.Sprintf(format, args...), status: status, fault: smithy.FaultClient}
 }
 
-func checkBucketName(name string) error {
-	if !bucketNameRe.MatchString(name) || strings.Contains(name, "..") || strings.HasPrefix(name, "xn--") ||
+func s3CheckBucketName(name string) error {
+	if !s3BucketNameRe.MatchString(name) || strings.Contains(name, "..") || strings.HasPrefix(name, "xn--") ||
 		strings.HasSuffix(name, "-s3alias") || regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`).MatchString(name) {
 		return apiError("InvalidBucketName", "The specified bucket is not valid.")
 	}
@@ -93,7 +93,7 @@ func checkBucketName(name string) error {
 // bucket resolves a bucket the caller may use: NoSuchBucket when it does
 // not exist (or is not visible yet), AccessDenied when another account
 // owns it or ExpectedBucketOwner does not match.
-func (f *S3) bucket(name string, expectedOwner *string) (*fakeBucket, error) {
+func (f *S3) bucket(name string, expectedOwner *string) (*s3Bucket, error) {
 	b, ok := f.st().Buckets[name]
 	if !ok || f.c.hidden("bucket/"+name) {
 		return nil, s3Error(http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
@@ -110,7 +110,7 @@ func (f *S3) CreateBucket(ctx context.Context, in *s3.CreateBucketInput, _ ...fu
 	var out *s3.CreateBucketOutput
 	err := f.c.call(ctx, "S3", "CreateBucket", true, func() error {
 		name := aws.ToString(in.Bucket)
-		if err := checkBucketName(name); err != nil {
+		if err := s3CheckBucketName(name); err != nil {
 			return err
 		}
 		var lc string
@@ -147,8 +147,8 @@ func (f *S3) CreateBucket(ctx context.Context, in *s3.CreateBucketInput, _ ...fu
 		if own == "" {
 			own = string(types.ObjectOwnershipBucketOwnerEnforced)
 		}
-		b := &fakeBucket{Name: name, Region: region, Owner: f.c.account, Created: f.c.now(), SSE: fakeSSE{Algorithm: "AES256"},
-			PAB: &fakePAB{true, true, true, true}, Ownership: own, Objects: map[string][]fakeObjectVersion{}}
+		b := &s3Bucket{Name: name, Region: region, Owner: f.c.account, Created: f.c.now(), SSE: s3SSE{Algorithm: "AES256"},
+			PAB: &s3PAB{true, true, true, true}, Ownership: own, Objects: map[string][]s3ObjectVersion{}}
 		if len(tags) > 0 {
 			if err := checkS3Tags(tags); err != nil {
 				return err
@@ -211,7 +211,7 @@ func (f *S3) PutBucketEncryption(ctx context.Context, in *s3.PutBucketEncryption
 		default:
 			return apiError("MalformedXML", "unknown SSEAlgorithm %q", d.SSEAlgorithm)
 		}
-		b.SSE = fakeSSE{Algorithm: string(d.SSEAlgorithm), KeyID: aws.ToString(d.KMSMasterKeyID), BucketKey: aws.ToBool(r.BucketKeyEnabled)}
+		b.SSE = s3SSE{Algorithm: string(d.SSEAlgorithm), KeyID: aws.ToString(d.KMSMasterKeyID), BucketKey: aws.ToBool(r.BucketKeyEnabled)}
 		return nil
 	})
 	return &s3.PutBucketEncryptionOutput{}, err
@@ -331,7 +331,7 @@ func (f *S3) PutPublicAccessBlock(ctx context.Context, in *s3.PutPublicAccessBlo
 		if p == nil {
 			return apiError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
 		}
-		b.PAB = &fakePAB{aws.ToBool(p.BlockPublicAcls), aws.ToBool(p.IgnorePublicAcls), aws.ToBool(p.BlockPublicPolicy), aws.ToBool(p.RestrictPublicBuckets)}
+		b.PAB = &s3PAB{aws.ToBool(p.BlockPublicAcls), aws.ToBool(p.IgnorePublicAcls), aws.ToBool(p.BlockPublicPolicy), aws.ToBool(p.RestrictPublicBuckets)}
 		return nil
 	})
 	return &s3.PutPublicAccessBlockOutput{}, err
@@ -532,7 +532,7 @@ func (f *S3) ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsIn
 		}
 		type entry struct {
 			key string
-			v   fakeObjectVersion
+			v   s3ObjectVersion
 		}
 		var all []entry
 		for _, k := range sortedKeys(b.Objects) {
@@ -596,12 +596,12 @@ func (f *S3) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, _ ...
 			key := aws.ToString(o.Key)
 			vs := b.Objects[key]
 			if o.VersionId != nil {
-				vs = slices.DeleteFunc(vs, func(v fakeObjectVersion) bool { return v.VersionID == *o.VersionId })
+				vs = slices.DeleteFunc(vs, func(v s3ObjectVersion) bool { return v.VersionID == *o.VersionId })
 			} else if b.Versioning == "" {
 				vs = nil
 			} else {
 				b.Seq++
-				vs = append(vs, fakeObjectVersion{VersionID: fmt.Sprintf("v%08d", b.Seq), DeleteMarker: true, Modified: f.c.now()})
+				vs = append(vs, s3ObjectVersion{VersionID: fmt.Sprintf("v%08d", b.Seq), DeleteMarker: true, Modified: f.c.now()})
 			}
 			if len(vs) == 0 {
 				delete(b.Objects, key)
@@ -633,16 +633,16 @@ func (f *S3) DeleteBucket(ctx context.Context, in *s3.DeleteBucketInput, _ ...fu
 }
 
 // putObjectLocked writes one object version. Call with mu held.
-func (f *S3) putObjectLocked(b *fakeBucket, key string, size int64) {
+func (f *S3) putObjectLocked(b *s3Bucket, key string, size int64) {
 	b.Seq++
-	v := fakeObjectVersion{VersionID: "null", Size: size, Modified: f.c.now()}
+	v := s3ObjectVersion{VersionID: "null", Size: size, Modified: f.c.now()}
 	if b.Versioning == string(types.BucketVersioningStatusEnabled) {
 		v.VersionID = fmt.Sprintf("v%08d", b.Seq)
 		b.Objects[key] = append(b.Objects[key], v)
 		return
 	}
 	// Unversioned or suspended: the "null" version is replaced.
-	vs := slices.DeleteFunc(b.Objects[key], func(o fakeObjectVersion) bool { return o.VersionID == "null" })
+	vs := slices.DeleteFunc(b.Objects[key], func(o s3ObjectVersion) bool { return o.VersionID == "null" })
 	b.Objects[key] = append(vs, v)
 }
 
@@ -665,7 +665,7 @@ func (f *S3) PutTestObject(bucket, key string, size int64) error {
 func (f *S3) PlantForeignBucket(name string) {
 	f.c.mu.Lock()
 	defer f.c.mu.Unlock()
-	f.st().Buckets[name] = &fakeBucket{Name: name, Region: f.c.region, Owner: "999999999999", Created: f.c.now(), SSE: fakeSSE{Algorithm: "AES256"}, Objects: map[string][]fakeObjectVersion{}}
+	f.st().Buckets[name] = &s3Bucket{Name: name, Region: f.c.region, Owner: "999999999999", Created: f.c.now(), SSE: s3SSE{Algorithm: "AES256"}, Objects: map[string][]s3ObjectVersion{}}
 }
 
 // Buckets returns the names of this account's buckets, for assertions.
