@@ -272,7 +272,7 @@ func ensureAssociation(ctx context.Context, env migration.Env, api AssociationAP
 		env.Report(migration.Change{Kind: KindAssociation, Name: spec.Name, ID: id, Action: migration.ActionCreate, Diff: createDiff})
 		return Association{ID: id, Name: spec.Name}, nil
 	}
-	owned, err := findAssociations(ctx, env, api, spec.Name)
+	owned, err := findAssociations(ctx, env, api, spec.Name, spec.Document.Name)
 	if err != nil {
 		return Association{}, err
 	}
@@ -408,30 +408,41 @@ func paramsString(p map[string][]string) string {
 	return strings.Join(parts, " ")
 }
 
-// findAssociations returns the IDs of the associations named name that
-// carry the env's ownership tag.
-func findAssociations(ctx context.Context, env migration.Env, api AssociationAPI, name string) ([]string, error) {
+// findAssociations returns the IDs of the env's associations called name:
+// those carrying the env's ownership tag whose AssociationName is name or,
+// among the associations of document docName (when set), whose Name tag
+// is name — an UpdateAssociation that left the name out (which erases it)
+// does not make the association a stranger.
+func findAssociations(ctx context.Context, env migration.Env, api AssociationAPI, name, docName string) ([]string, error) {
+	filters := [][]types.AssociationFilter{{{Key: types.AssociationFilterKeyAssociationName, Value: aws.String(name)}}}
+	if docName != "" && !migration.IsPending(docName) {
+		filters = append(filters, []types.AssociationFilter{{Key: types.AssociationFilterKeyName, Value: aws.String(docName)}})
+	}
 	var owned []string
-	p := ssm.NewListAssociationsPaginator(api, &ssm.ListAssociationsInput{AssociationFilterList: []types.AssociationFilter{{Key: types.AssociationFilterKeyAssociationName, Value: aws.String(name)}}})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list associations: %w", err)
-		}
-		for _, a := range page.Associations {
-			if aws.ToString(a.AssociationName) != name { // the filter already says so; the name is the contract
-				continue
-			}
-			id := aws.ToString(a.AssociationId)
-			tags, err := associationTags(ctx, api, id)
-			if awsx.HasCode(err, "InvalidResourceId") || awsx.IsNotFound(err) {
-				continue // deleted meanwhile
-			}
+	seen := map[string]bool{}
+	for _, f := range filters {
+		p := ssm.NewListAssociationsPaginator(api, &ssm.ListAssociationsInput{AssociationFilterList: f})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("list associations: %w", err)
 			}
-			if env.Owns(tags) {
-				owned = append(owned, id)
+			for _, a := range page.Associations {
+				id := aws.ToString(a.AssociationId)
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				tags, err := associationTags(ctx, api, id)
+				if awsx.HasCode(err, "InvalidResourceId") || awsx.IsNotFound(err) {
+					continue // deleted meanwhile
+				}
+				if err != nil {
+					return nil, err
+				}
+				if env.Owns(tags) && (aws.ToString(a.AssociationName) == name || tags["Name"] == name) {
+					owned = append(owned, id)
+				}
 			}
 		}
 	}
@@ -461,10 +472,10 @@ func waitAssociationVisible(ctx context.Context, env migration.Env, api Associat
 }
 
 // DeleteAssociation deletes the env's associations of the spec's name
-// (duplicates left by a lost create included). It touches only
-// associations carrying the env's ownership tag and is a no-op when none
-// exists. Only Name is read from the spec, so a destroy needs no ensured
-// document.
+// (duplicates included; see EnsureAssociation for how they are found). It
+// touches only associations carrying the env's ownership tag and is a
+// no-op when none exists. Only Name and Document.Name are read from the
+// spec, so a destroy needs no ensured document.
 func DeleteAssociation(ctx context.Context, env migration.Env, api AssociationAPI, spec AssociationSpec) error {
 	if err := env.Validate(); err != nil {
 		return fmt.Errorf("delete association %q: %w", spec.Name, err)
@@ -472,7 +483,7 @@ func DeleteAssociation(ctx context.Context, env migration.Env, api AssociationAP
 	if err := migrationRuleSSM(spec.Name); err != nil {
 		return fmt.Errorf("delete association %q: association.name: %w", spec.Name, err)
 	}
-	owned, err := findAssociations(ctx, env, api, spec.Name)
+	owned, err := findAssociations(ctx, env, api, spec.Name, spec.Document.Name)
 	if err != nil {
 		return fmt.Errorf("delete association %q: %w", spec.Name, err)
 	}

@@ -238,7 +238,7 @@ func DeleteSuite(ctx context.Context, env migration.Env, api SSMAPI, logs migrat
 	if err := migration.Validate(env, spec); err != nil {
 		return fmt.Errorf("delete validation: %w", err)
 	}
-	if err := DeleteAssociation(ctx, env, api, AssociationSpec{Name: env.Name(AssociationName)}); err != nil {
+	if err := DeleteAssociation(ctx, env, api, AssociationSpec{Name: env.Name(AssociationName), Document: Document{Name: env.Name(DocConfiguration)}}); err != nil {
 		return fmt.Errorf("delete validation: %w", err)
 	}
 	for _, ds := range spec.Documents(env) {
