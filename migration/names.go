@@ -98,6 +98,7 @@ var Kinds = []NameKind{
 	{Prefix: "migration-rollback", Rule: RuleLambda},
 	{Prefix: "migration-rollback-role", Rule: RuleIAMRole},
 	{Prefix: "alarm-green-5xx-rate", Rule: RuleAlarm},
+	{Prefix: "alarm-server-replication-stalled", Rule: RuleAlarm},
 	// server replication and files
 	{Prefix: "cloudendure-replication", Rule: RuleIAMRole},
 	{Prefix: "migration-files", Rule: RuleS3Bucket, Reserve: len("-123456789012")},
