@@ -92,6 +92,7 @@ var Kinds = []NameKind{
 	{Prefix: "rds-subnet-group", Rule: RuleRDSGroup},
 	// tracking
 	{Prefix: "migration-tracking", Rule: RuleDynamoDBTable},
+	{Prefix: "migration-tracking-final", Rule: RuleDynamoDBTable, Reserve: len("-20060102150405")},
 	{Prefix: "migration-notifications", Rule: RuleSNSTopic},
 	{Prefix: "migration", Rule: RuleDashboard},
 	// rollback
