@@ -63,6 +63,8 @@ var ManagedPolicies = map[string]bool{
 	"arn:aws:iam::aws:policy/AWSApplicationMigrationAgentPolicy":                            true,
 	"arn:aws:iam::aws:policy/AWSApplicationMigrationServiceEc2InstancePolicy":               true,
 	"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore":                                  true,
+	"arn:aws:iam::aws:policy/service-role/AWSApplicationMigrationAgentPolicy_v2":            true,
+	"arn:aws:iam::aws:policy/service-role/AWSElasticDisasterRecoveryEc2InstancePolicy":      true,
 	"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole":                      true,
 }
 
