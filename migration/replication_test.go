@@ -201,8 +201,10 @@ func TestEnsureCloudEndureRole(t *testing.T) {
 		},
 		{name: "dry run writes nothing", dryRun: true, wantAction: migration.ActionCreate},
 		{
-			name:       "a pending subnet reports create without calling AWS", dryRun: true,
-			edit:       func(s *migration.CloudEndureSpec) { s.StagingSubnetID = migration.Pending("subnet-private-us-east-1a-dev") },
+			name: "a pending subnet reports create without calling AWS", dryRun: true,
+			edit: func(s *migration.CloudEndureSpec) {
+				s.StagingSubnetID = migration.Pending("subnet-private-us-east-1a-dev")
+			},
 			wantAction: migration.ActionCreate,
 		},
 		{
