@@ -80,6 +80,7 @@ var dependencyCodes = map[string]string{
 	"DeleteConflict":                 "iam",
 	"HostedZoneNotEmpty":             "route53",
 	"InvalidDBSubnetGroupStateFault": "rds",
+	"InvalidDBParameterGroupState":   "rds (parameter group still used by an instance)",
 	"InvalidResourceStateFault":      "databasemigrationservice (instance still has tasks or is busy)",
 	"ResourceInUse":                  "ec2 (network interface in use)",
 	"AssociatedInstances":            "ssm (DeleteDocument while an association still uses the document)",
