@@ -145,7 +145,8 @@ func (r *Report) Summary() string {
 // Unchanged resources are listed too, so the table shows everything the
 // env owns.
 func (r *Report) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var buf strings.Builder
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACTION\tKIND\tNAME\tID\tDETAIL")
 	for _, c := range r.Changes() {
 		id := c.ID
@@ -163,6 +164,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+strings.Repeat("\n", strings.Count(line, "\n"))); err != nil {
+			return err
+		}
 	}
 	_, err := fmt.Fprintln(w, "Plan:", r.Summary())
 	return err

@@ -131,6 +131,11 @@ func Wait[In, Out, Opt any](ctx context.Context, clock Clock, call func(context.
 		if derr != nil {
 			return out, derr
 		}
+		if delay <= 0 {
+			// ComputeDelay leaves the SDK's waiters to a context deadline
+			// at the end; here the last attempt happens at the timeout.
+			delay = remaining
+		}
 		if o.OnAttempt != nil {
 			o.OnAttempt(int(attempt), waited)
 		}
