@@ -77,9 +77,9 @@ func TestEnsureRole(t *testing.T) {
 			wantErr: "refusing to adopt",
 		},
 		{
-			name:  "path is immutable",
-			setup: ensureRoleOnce,
-			edit:  func(s *migration.RoleSpec) { s.Path = "/service-role/" },
+			name:    "path is immutable",
+			setup:   ensureRoleOnce,
+			edit:    func(s *migration.RoleSpec) { s.Path = "/service-role/" },
 			wantErr: "path is immutable",
 		},
 		{name: "dry run writes nothing", dryRun: true, wantAction: migration.ActionCreate},
