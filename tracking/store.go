@@ -174,7 +174,9 @@ func unmarshal(item map[string]types.AttributeValue, v any) error {
 }
 
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func num(v int64) types.AttributeValue  { return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)} }
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
 
 func (s *Store) key(sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{AttrPK: str(s.pk), AttrSK: str(sk)}
