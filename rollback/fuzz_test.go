@@ -44,8 +44,8 @@ func FuzzEvaluate(f *testing.F) {
 		modes := []rollback.MissingData{"", rollback.MissingBreaching, rollback.MissingNotBreaching, rollback.MissingIgnore, rollback.MissingInconclusive, "bogus"}
 		comps := []rollback.Comparator{rollback.GreaterThan, rollback.GreaterThanOrEqual, rollback.LessThan, rollback.LessThanOrEqual}
 		rule := rollback.Rule{
-			Name:  "fuzz",
-			Query: rollback.Query{Metric: &rollback.Metric{Namespace: "F", Name: "f", Stat: "Maximum"}, Period: time.Minute},
+			Name:       "fuzz",
+			Query:      rollback.Query{Metric: &rollback.Metric{Namespace: "F", Name: "f", Stat: "Maximum"}, Period: time.Minute},
 			Comparator: comps[int(mode)%len(comps)], Threshold: threshold,
 			EvaluationPeriods: int(n), DatapointsToAlarm: int(m), Missing: modes[int(mode)%len(modes)],
 			MinSamples: minSamples, ClearAfter: int(clearAfter), ErrorLimit: int(errLimit),

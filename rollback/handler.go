@@ -128,11 +128,11 @@ type Action string
 
 // The actions of the handler.
 const (
-	ActionIgnored    Action = "ignored"     // not an ALARM state, or nothing to roll back
-	ActionRolledBack Action = "rolled-back" // this invocation rolled back
-	ActionAlready    Action = "already-rolled-back"
-	ActionFrozen     Action = "frozen" // rollback called for but unsafe
-	ActionHeld       Action = "held"   // the re-evaluation was inconclusive
+	ActionIgnored      Action = "ignored"     // not an ALARM state, or nothing to roll back
+	ActionRolledBack   Action = "rolled-back" // this invocation rolled back
+	ActionAlready      Action = "already-rolled-back"
+	ActionFrozen       Action = "frozen"        // rollback called for but unsafe
+	ActionHeld         Action = "held"          // the re-evaluation was inconclusive
 	ActionNotConfirmed Action = "not-confirmed" // the policy does not confirm the alarm
 )
 

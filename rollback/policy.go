@@ -542,12 +542,12 @@ type Decision struct {
 	Rules    []RuleResult `json:"rules"`
 	// ReverseLag is max(source, target) latency of the reverse task when
 	// known, with its status; DataLossBudget is the policy's budget.
-	ReverseLag       time.Duration `json:"reverseLag,omitempty"`
-	ReverseLagKnown  bool          `json:"reverseLagKnown"`
-	ReverseStatus    string        `json:"reverseStatus,omitempty"`
-	DataLossBudget   time.Duration `json:"dataLossBudget"`
-	State            State         `json:"state"`
-	PolicyError      string        `json:"policyError,omitempty"`
+	ReverseLag      time.Duration `json:"reverseLag,omitempty"`
+	ReverseLagKnown bool          `json:"reverseLagKnown"`
+	ReverseStatus   string        `json:"reverseStatus,omitempty"`
+	DataLossBudget  time.Duration `json:"dataLossBudget"`
+	State           State         `json:"state"`
+	PolicyError     string        `json:"policyError,omitempty"`
 }
 
 // Evaluate applies policy to obs and decides. It is pure: no I/O, no
