@@ -1,0 +1,513 @@
+package network
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/cutoverkit/cutover/internal/awsx"
+	"github.com/cutoverkit/cutover/migration"
+)
+
+// SecurityGroupsAPI is the part of the EC2 client the security group
+// Ensure and Delete functions use.
+type SecurityGroupsAPI interface {
+	CreateSecurityGroup(context.Context, *ec2.CreateSecurityGroupInput, ...func(*ec2.Options)) (*ec2.CreateSecurityGroupOutput, error)
+	DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
+	AuthorizeSecurityGroupIngress(context.Context, *ec2.AuthorizeSecurityGroupIngressInput, ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupIngressOutput, error)
+	AuthorizeSecurityGroupEgress(context.Context, *ec2.AuthorizeSecurityGroupEgressInput, ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupEgressOutput, error)
+	RevokeSecurityGroupIngress(context.Context, *ec2.RevokeSecurityGroupIngressInput, ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupIngressOutput, error)
+	RevokeSecurityGroupEgress(context.Context, *ec2.RevokeSecurityGroupEgressInput, ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupEgressOutput, error)
+	DeleteSecurityGroup(context.Context, *ec2.DeleteSecurityGroupInput, ...func(*ec2.Options)) (*ec2.DeleteSecurityGroupOutput, error)
+	CreateTags(context.Context, *ec2.CreateTagsInput, ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+}
+
+// KindSecurityGroup is the Change kind of a security group.
+const KindSecurityGroup = "security-group"
+
+// anywhere is the IPv4 "everything" block.
+const anywhere = "0.0.0.0/0"
+
+// SecurityGroupsSpec describes the workload's security groups. Rules
+// reference other groups wherever the peer is in AWS and open the
+// on-premises block only where a flow needs it:
+//
+//	web: in  WebPort  from OnPremCIDR (and PublicWebCIDRs, if declared)
+//	     out AppPort  to   app
+//	app: in  AppPort  from web
+//	     out DBPort   to   db;  out 443 to 0.0.0.0/0 (AWS APIs through NAT)
+//	db:  in  DBPort   from app, dms;  no egress
+//	dms: out OnPremDBPort to OnPremCIDR (the source database)
+//	     out DBPort   to   db;  out 443 to 0.0.0.0/0 (Secrets Manager, DMS)
+//
+// The default allow-all egress rule EC2 adds to a new group is removed.
+type SecurityGroupsSpec struct {
+	// VPCID is the VPC (VPC.ID); required by Ensure.
+	VPCID string
+	// OnPremCIDR is the on-premises network, for example 192.168.0.0/16.
+	OnPremCIDR string
+	// WebPort, AppPort and DBPort are the TCP ports of the load balancer
+	// listener, the application servers and the target database.
+	WebPort, AppPort, DBPort int
+	// OnPremDBPort is the TCP port of the on-premises source database.
+	OnPremDBPort int
+	// PublicWebCIDRs, when set, is the explicit declaration of a public
+	// web listener: the only place 0.0.0.0/0 (or any block outside the
+	// on-premises network) may be opened for ingress.
+	PublicWebCIDRs []string
+}
+
+// Validate checks the spec: CIDRs well formed, ports 1..65535, the
+// on-premises block not "anywhere".
+func (s SecurityGroupsSpec) Validate() error {
+	errs := []error{checkID("securityGroups.vpcId", s.VPCID, "vpc-")}
+	if p, err := parseCIDR("securityGroups.onPremCidr", s.OnPremCIDR); err != nil {
+		errs = append(errs, err)
+	} else if p.Bits() == 0 {
+		errs = append(errs, errors.New("securityGroups.onPremCidr: 0.0.0.0/0 is not an on-premises network; ingress from anywhere needs publicWebCidrs"))
+	}
+	for _, f := range []struct {
+		name string
+		port int
+	}{{"securityGroups.webPort", s.WebPort}, {"securityGroups.appPort", s.AppPort}, {"securityGroups.dbPort", s.DBPort}, {"securityGroups.onPremDbPort", s.OnPremDBPort}} {
+		if f.port < 1 || f.port > 65535 {
+			errs = append(errs, fmt.Errorf("%s: %d outside 1..65535", f.name, f.port))
+		}
+	}
+	for i, c := range s.PublicWebCIDRs {
+		if _, err := parseCIDR(fmt.Sprintf("securityGroups.publicWebCidrs[%d]", i), c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SecurityGroups are the IDs of the ensured groups.
+type SecurityGroups struct {
+	Web, App, DB, DMS string
+}
+
+// rule is one atomic security group rule: one protocol and port range to
+// or from one CIDR or one group. Group holds a role ("app") until
+// resolved to an ID.
+type rule struct {
+	Egress bool
+	Proto  string // tcp, udp, -1
+	From   int32
+	To     int32
+	CIDR   string
+	Group  string
+	Desc   string
+}
+
+func (r rule) key() string {
+	return fmt.Sprintf("%t|%s|%d|%d|%s|%s", r.Egress, r.Proto, r.From, r.To, r.CIDR, r.Group)
+}
+
+func (r rule) String() string {
+	dir, peer := "in", r.CIDR+r.Group
+	if r.Egress {
+		dir = "out"
+	}
+	port := fmt.Sprintf("%s/%d", r.Proto, r.From)
+	switch {
+	case r.Proto == "-1":
+		port = "all"
+	case r.From != r.To:
+		port = fmt.Sprintf("%s/%d-%d", r.Proto, r.From, r.To)
+	}
+	return dir + " " + port + " " + peer
+}
+
+func tcp(port int, peer string, egress bool, desc string) rule {
+	r := rule{Egress: egress, Proto: "tcp", From: int32(port), To: int32(port), Desc: desc}
+	if strings.Contains(peer, "/") {
+		r.CIDR = peer
+	} else {
+		r.Group = peer
+	}
+	return r
+}
+
+// groupSpec is one group to converge; rules name peer groups by role.
+type groupSpec struct {
+	role, name, desc string
+	rules            []rule
+}
+
+func (s SecurityGroupsSpec) groups(env migration.Env) []groupSpec {
+	web := []rule{tcp(s.WebPort, s.OnPremCIDR, false, "web from on-premises"), tcp(s.AppPort, "app", true, "to the application servers")}
+	for _, c := range s.PublicWebCIDRs {
+		web = append(web, tcp(s.WebPort, c, false, "declared public web listener"))
+	}
+	return []groupSpec{
+		{role: "web", name: env.Name("sg-web"), desc: "cutover web tier load balancer", rules: web},
+		{role: "app", name: env.Name("sg-app"), desc: "cutover application servers", rules: []rule{
+			tcp(s.AppPort, "web", false, "from the load balancer"), tcp(s.DBPort, "db", true, "to the database"), tcp(443, anywhere, true, "AWS APIs through NAT"),
+		}},
+		{role: "db", name: env.Name("sg-db"), desc: "cutover target database", rules: []rule{
+			tcp(s.DBPort, "app", false, "from the application servers"), tcp(s.DBPort, "dms", false, "from DMS (full load, CDC, reverse CDC)"),
+		}},
+		{role: "dms", name: env.Name("sg-dms"), desc: "cutover DMS replication instance", rules: []rule{
+			tcp(s.OnPremDBPort, s.OnPremCIDR, true, "to the on-premises source database"), tcp(s.DBPort, "db", true, "to the target database"), tcp(443, anywhere, true, "Secrets Manager and DMS APIs"),
+		}},
+	}
+}
+
+// EnsureSecurityGroups makes the env's four security groups
+// ("sg-web-<suffix>", "sg-app-<suffix>", "sg-db-<suffix>",
+// "sg-dms-<suffix>") exist in the VPC with exactly the rules documented
+// on SecurityGroupsSpec.
+//
+// Groups are found by the ownership tag and Name and created with their
+// tags (EC2 takes no client token for groups; the group name, unique in a
+// VPC, catches a lost response). Rules converge exactly: missing ones are
+// authorized, others (including EC2's default allow-all egress and rules
+// added by hand) are revoked. A group in another VPC than the spec's is
+// refused. Idempotent; converged groups cost one read.
+func EnsureSecurityGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI, spec SecurityGroupsSpec) (SecurityGroups, error) {
+	name := env.Name("sg-*")
+	if err := migration.Validate(env, spec); err != nil {
+		return SecurityGroups{}, fmt.Errorf("ensure security groups %q: %w", name, err)
+	}
+	if err := errors.Join(required("securityGroups.vpcId", spec.VPCID), realIDs(env, "securityGroups.vpcId", spec.VPCID)); err != nil {
+		return SecurityGroups{}, fmt.Errorf("ensure security groups %q: %w", name, err)
+	}
+	ids, err := ensureGroups(ctx, env, api, spec.VPCID, spec.groups(env))
+	if err != nil {
+		return SecurityGroups{}, fmt.Errorf("ensure security groups %q: %w", name, err)
+	}
+	return SecurityGroups{Web: ids["web"], App: ids["app"], DB: ids["db"], DMS: ids["dms"]}, nil
+}
+
+// groupName is the EC2 group name of a group whose Name tag is name: EC2
+// refuses group names that start with "sg-".
+func groupName(name string) string { return "cutover-" + name }
+
+// ensureGroups converges a set of groups that may reference each other
+// and returns their IDs by role.
+func ensureGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI, vpcID string, groups []groupSpec) (map[string]string, error) {
+	ids := map[string]string{}
+	if migration.IsPending(vpcID) {
+		for _, g := range groups {
+			ids[g.role] = migration.Pending(g.name)
+			report(env, KindSecurityGroup, g.name, ids[g.role], migration.ActionCreate, []migration.FieldDiff{{Field: "rules", To: fmt.Sprint(len(g.rules))}}, "")
+		}
+		return ids, nil
+	}
+	// Phase 1: every group exists (rules reference each other).
+	found := map[string]*types.SecurityGroup{}
+	created := map[string]bool{}
+	for _, g := range groups {
+		sg, err := findGroup(ctx, env, api, g.name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", g.name, err)
+		}
+		if sg != nil {
+			if v := aws.ToString(sg.VpcId); v != vpcID {
+				return nil, fmt.Errorf("%s: vpc is immutable: %s is in %s, the spec wants %s", g.name, aws.ToString(sg.GroupId), v, vpcID)
+			}
+			found[g.role], ids[g.role] = sg, aws.ToString(sg.GroupId)
+			continue
+		}
+		if env.DryRun {
+			ids[g.role] = migration.Pending(g.name)
+			continue
+		}
+		out, err := api.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+			VpcId: aws.String(vpcID), GroupName: aws.String(groupName(g.name)), Description: aws.String(g.desc),
+			TagSpecifications: awsx.TagSpec(types.ResourceTypeSecurityGroup, env.NameTags(g.name)),
+		})
+		if awsx.HasCode(err, "InvalidGroup.Duplicate") {
+			return nil, fmt.Errorf("%s: a group named %s exists in %s without this env's tags; refusing to adopt it", g.name, groupName(g.name), vpcID)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: create: %w", g.name, err)
+		}
+		ids[g.role], created[g.role] = aws.ToString(out.GroupId), true
+		// EC2's view of a new group: the default allow-all egress rule.
+		found[g.role] = &types.SecurityGroup{GroupId: out.GroupId, VpcId: aws.String(vpcID), Tags: awsx.EC2Tags(env.NameTags(g.name)),
+			IpPermissionsEgress: []types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String(anywhere)}}}}}
+	}
+	// Phase 2: rules, with peers resolved to IDs.
+	for _, g := range groups {
+		id := ids[g.role]
+		sg := found[g.role]
+		if sg == nil { // dry run, group missing
+			report(env, KindSecurityGroup, g.name, id, migration.ActionCreate, []migration.FieldDiff{{Field: "rules", To: fmt.Sprint(len(g.rules))}}, "")
+			continue
+		}
+		want := map[string]rule{}
+		for _, r := range g.rules {
+			if r.Group != "" {
+				peer, ok := ids[r.Group]
+				if !ok {
+					return nil, fmt.Errorf("%s: rule references unknown group %q", g.name, r.Group)
+				}
+				r.Group = peer
+			}
+			want[r.key()] = r
+		}
+		have := map[string]rule{}
+		for _, r := range atomicRules(sg.IpPermissions, false) {
+			have[r.key()] = r
+		}
+		for _, r := range atomicRules(sg.IpPermissionsEgress, true) {
+			have[r.key()] = r
+		}
+		var add, revoke []rule
+		for k, r := range want {
+			if _, ok := have[k]; !ok {
+				add = append(add, r)
+			}
+		}
+		for k, r := range have {
+			if _, ok := want[k]; !ok {
+				revoke = append(revoke, r)
+			}
+		}
+		sortRules(add)
+		sortRules(revoke)
+		var diff []migration.FieldDiff
+		for _, r := range add {
+			diff = append(diff, migration.FieldDiff{Field: "rule", To: r.String()})
+		}
+		for _, r := range revoke {
+			diff = append(diff, migration.FieldDiff{Field: "rule", From: r.String()})
+		}
+		missing, d := tagDiff(awsx.FromEC2Tags(sg.Tags), env.NameTags(g.name))
+		diff = append(diff, d...)
+		if !env.DryRun {
+			if err := applyRules(ctx, env, api, id, add, revoke); err != nil {
+				return nil, fmt.Errorf("%s: %w", g.name, err)
+			}
+			if len(missing) > 0 {
+				if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awsx.EC2Tags(missing)}); err != nil {
+					return nil, fmt.Errorf("%s: tag %s: %w", g.name, id, err)
+				}
+			}
+		}
+		if created[g.role] {
+			report(env, KindSecurityGroup, g.name, id, migration.ActionCreate, []migration.FieldDiff{{Field: "rules", To: fmt.Sprint(len(g.rules))}}, "")
+		} else {
+			report(env, KindSecurityGroup, g.name, id, action(diff), diff, "")
+		}
+	}
+	return ids, nil
+}
+
+func sortRules(rs []rule) {
+	slices.SortFunc(rs, func(a, b rule) int { return cmp.Compare(a.key(), b.key()) })
+}
+
+// atomicRules splits EC2 permissions into atomic rules.
+func atomicRules(perms []types.IpPermission, egress bool) []rule {
+	var out []rule
+	for _, p := range perms {
+		base := rule{Egress: egress, Proto: strings.ToLower(aws.ToString(p.IpProtocol))}
+		if base.Proto != "-1" {
+			base.From, base.To = aws.ToInt32(p.FromPort), aws.ToInt32(p.ToPort)
+		}
+		for _, r := range p.IpRanges {
+			x := base
+			x.CIDR = aws.ToString(r.CidrIp)
+			out = append(out, x)
+		}
+		for _, g := range p.UserIdGroupPairs {
+			x := base
+			x.Group = aws.ToString(g.GroupId)
+			out = append(out, x)
+		}
+		for _, r := range p.Ipv6Ranges { // never wanted: always revoked
+			x := base
+			x.CIDR = aws.ToString(r.CidrIpv6)
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// permissions turns atomic rules into EC2 permissions, one per rule.
+func permissions(rs []rule) []types.IpPermission {
+	var out []types.IpPermission
+	for _, r := range rs {
+		p := types.IpPermission{IpProtocol: aws.String(r.Proto)}
+		if r.Proto != "-1" {
+			p.FromPort, p.ToPort = aws.Int32(r.From), aws.Int32(r.To)
+		}
+		switch {
+		case r.Group != "":
+			p.UserIdGroupPairs = []types.UserIdGroupPair{{GroupId: aws.String(r.Group), Description: nilIfEmpty(r.Desc)}}
+		case strings.Contains(r.CIDR, ":"):
+			p.Ipv6Ranges = []types.Ipv6Range{{CidrIpv6: aws.String(r.CIDR)}}
+		default:
+			p.IpRanges = []types.IpRange{{CidrIp: aws.String(r.CIDR), Description: nilIfEmpty(r.Desc)}}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func nilIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+// applyRules authorizes add and revokes revoke on a group, one direction
+// at a time. Duplicates (someone authorized meanwhile) and rules already
+// gone are fine.
+func applyRules(ctx context.Context, env migration.Env, api SecurityGroupsAPI, id string, add, revoke []rule) error {
+	split := func(rs []rule) (in, out []rule) {
+		for _, r := range rs {
+			if r.Egress {
+				out = append(out, r)
+			} else {
+				in = append(in, r)
+			}
+		}
+		return in, out
+	}
+	notYet := []string{"InvalidGroup.NotFound"} // a group just created may not be visible yet
+	addIn, addOut := split(add)
+	revIn, revOut := split(revoke)
+	calls := []struct {
+		what  string
+		rules []rule
+		call  func(context.Context, []types.IpPermission) error
+		ok    string
+	}{
+		{"authorize ingress", addIn, func(ctx context.Context, p []types.IpPermission) error {
+			_, err := api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: p})
+			return err
+		}, "InvalidPermission.Duplicate"},
+		{"authorize egress", addOut, func(ctx context.Context, p []types.IpPermission) error {
+			_, err := api.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: aws.String(id), IpPermissions: p})
+			return err
+		}, "InvalidPermission.Duplicate"},
+		{"revoke ingress", revIn, func(ctx context.Context, p []types.IpPermission) error {
+			_, err := api.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: p})
+			return err
+		}, "InvalidPermission.NotFound"},
+		{"revoke egress", revOut, func(ctx context.Context, p []types.IpPermission) error {
+			_, err := api.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(id), IpPermissions: p})
+			return err
+		}, "InvalidPermission.NotFound"},
+	}
+	for _, c := range calls {
+		if len(c.rules) == 0 {
+			continue
+		}
+		err := env.Retry(ctx, notYet, func(ctx context.Context) error { return c.call(ctx, permissions(c.rules)) })
+		if awsx.HasCode(err, c.ok) {
+			// One of the batch raced; apply them one by one.
+			for _, r := range c.rules {
+				if err := env.Retry(ctx, notYet, func(ctx context.Context) error { return c.call(ctx, permissions([]rule{r})) }); err != nil && !awsx.HasCode(err, c.ok) {
+					return fmt.Errorf("%s %s on %s: %w", c.what, r, id, err)
+				}
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s on %s: %w", c.what, id, err)
+		}
+	}
+	return nil
+}
+
+// findGroup returns the env's group of that Name, nil when there is none,
+// or an error when more than one carries the ownership tag and the Name.
+func findGroup(ctx context.Context, env migration.Env, api SecurityGroupsAPI, name string) (*types.SecurityGroup, error) {
+	groups, err := ownedGroups(ctx, env, api, name)
+	if err != nil {
+		return nil, err
+	}
+	switch len(groups) {
+	case 0:
+		return nil, nil
+	case 1:
+		return &groups[0], nil
+	}
+	return nil, fmt.Errorf("%d security groups carry %s=%s and Name=%s; expected one: delete the extras", len(groups), migration.OwnerTag, env.Suffix, name)
+}
+
+func ownedGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI, names ...string) ([]types.SecurityGroup, error) {
+	var out []types.SecurityGroup
+	p := ec2.NewDescribeSecurityGroupsPaginator(api, &ec2.DescribeSecurityGroupsInput{
+		Filters: []types.Filter{awsx.TagFilter(migration.OwnerTag, env.Suffix), awsx.TagFilter("Name", names...)}, MaxResults: aws.Int32(100),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe security groups: %w", err)
+		}
+		for _, g := range page.SecurityGroups {
+			if env.Owns(awsx.FromEC2Tags(g.Tags)) {
+				out = append(out, g)
+			}
+		}
+	}
+	return out, nil
+}
+
+// DeleteSecurityGroups deletes the env's four workload groups. It first
+// revokes every rule of these groups (their rules reference each other,
+// which would block the deletes), then deletes each, retrying
+// DependencyViolation on the env clock while network interfaces (RDS, DMS)
+// still use them. Look-alikes without the ownership tag are left alone;
+// nothing found is a no-op.
+func DeleteSecurityGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI, spec SecurityGroupsSpec) error {
+	name := env.Name("sg-*")
+	if err := migration.Validate(env, spec); err != nil {
+		return fmt.Errorf("delete security groups %q: %w", name, err)
+	}
+	var names []string
+	for _, g := range spec.groups(env) {
+		names = append(names, g.name)
+	}
+	if err := deleteGroups(ctx, env, api, name, names); err != nil {
+		return fmt.Errorf("delete security groups %q: %w", name, err)
+	}
+	return nil
+}
+
+func deleteGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI, label string, names []string) error {
+	groups, err := ownedGroups(ctx, env, api, names...)
+	if err != nil {
+		return err
+	}
+	if len(groups) == 0 {
+		report(env, KindSecurityGroup, label, "", migration.ActionNoop, nil, "already deleted")
+		return nil
+	}
+	if !env.DryRun {
+		for _, g := range groups {
+			id := aws.ToString(g.GroupId)
+			if err := applyRules(ctx, env, api, id, nil, append(atomicRules(g.IpPermissions, false), atomicRules(g.IpPermissionsEgress, true)...)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, g := range groups {
+		id, gname := aws.ToString(g.GroupId), awsx.FromEC2Tags(g.Tags)["Name"]
+		if !env.DryRun {
+			err := deleteRetrying(ctx, env, "security group "+id, func(ctx context.Context) error {
+				_, err := api.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("%s: %w", gname, err)
+			}
+		}
+		report(env, KindSecurityGroup, gname, id, migration.ActionDelete, nil, "")
+	}
+	return nil
+}
