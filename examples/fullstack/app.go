@@ -106,10 +106,18 @@ func (a *app) env(reporter migration.Reporter) migration.Env {
 	return env
 }
 
-// options returns the runbook options: progress lines (or JSON lines with
-// -o json) on stdout and the applier's identity for the lease.
-func (a *app) options() migration.Options {
-	return migration.Options{OnEvent: newProgress(a.stdout, a.output, a.clients.clock).event, Owner: owner()}
+// runbook builds the platform's runbook with progress on stdout (a live
+// view in a terminal, log lines otherwise, JSON lines with -o json) and
+// the applier's identity for the lease.
+func (a *app) runbook() (*migration.Runbook, error) {
+	var p *progress
+	opts := migration.Options{OnEvent: func(e migration.Event) { p.event(e) }, Owner: owner()}
+	rb, err := runbook(a.spec, a.clients, opts)
+	if err != nil {
+		return nil, err
+	}
+	p = newProgress(a.stdout, a.output, a.clients.clock, rb.Steps())
+	return rb, nil
 }
 
 func owner() string {
@@ -168,7 +176,7 @@ func cmdPlan(ctx context.Context, a *app) error {
 }
 
 func plan(ctx context.Context, a *app, report *migration.Report) error {
-	rb, err := runbook(a.spec, a.clients, a.options())
+	rb, err := a.runbook()
 	if err != nil {
 		return err
 	}
@@ -194,7 +202,7 @@ func cmdApply(ctx context.Context, a *app) error {
 }
 
 func apply(ctx context.Context, a *app, report *migration.Report) error {
-	rb, err := runbook(a.spec, a.clients, a.options())
+	rb, err := a.runbook()
 	if err != nil {
 		return err
 	}
@@ -222,7 +230,7 @@ func cmdDestroy(ctx context.Context, a *app) error {
 }
 
 func destroy(ctx context.Context, a *app, report *migration.Report) error {
-	rb, err := runbook(a.spec, a.clients, a.options())
+	rb, err := a.runbook()
 	if err != nil {
 		return err
 	}
