@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,8 +14,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	dms "github.com/aws/aws-sdk-go-v2/service/databasemigrationservice"
 	"github.com/aws/aws-sdk-go-v2/service/databasemigrationservice/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // DMS is the fake AWS Database Migration Service client. Get it with
@@ -298,6 +301,16 @@ func (f *DMS) st() *dmsState {
 	return s
 }
 
+// dmsNotFound returns DMS's modelled ResourceNotFoundFault in the shape
+// the SDK deserialises it (an HTTP response error around the typed
+// fault): the SDK's DMS waiters match the type, not the code.
+func dmsNotFound(format string, args ...any) error {
+	return &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusBadRequest, Header: http.Header{}}},
+		Err:      &types.ResourceNotFoundFault{Message: aws.String(fmt.Sprintf(format, args...))},
+	}, RequestID: "fake-dms-notfound"}
+}
+
 // dbLookupSubnet resolves a subnet to its VPC and zone: a subnet registered
 // with DMS().AddSubnet, else the EC2 fake's subnet. Call with mu held.
 func dbLookupSubnet(c *Cloud, id string) (vpc, az string, ok bool) {
@@ -477,7 +490,7 @@ func (f *DMS) DescribeReplicationSubnetGroups(ctx context.Context, in *dms.Descr
 			}
 		}
 		if len(all) == 0 && len(in.Filters) > 0 {
-			return notFound("ResourceNotFoundFault", "No replication subnet groups found matching provided filters")
+			return dmsNotFound("No replication subnet groups found matching provided filters")
 		}
 		items, next, err := page(all, in.Marker, dmsPageSize(in.MaxRecords))
 		if err != nil {
@@ -495,7 +508,7 @@ func (f *DMS) ModifyReplicationSubnetGroup(ctx context.Context, in *dms.ModifyRe
 	err := f.c.call(ctx, dms.ServiceID, "ModifyReplicationSubnetGroup", true, func() error {
 		g, ok := f.st().SubnetGroups[strings.ToLower(aws.ToString(in.ReplicationSubnetGroupIdentifier))]
 		if !ok {
-			return notFound("ResourceNotFoundFault", "Replication subnet group %s not found", aws.ToString(in.ReplicationSubnetGroupIdentifier))
+			return dmsNotFound("Replication subnet group %s not found", aws.ToString(in.ReplicationSubnetGroupIdentifier))
 		}
 		vpc, err := f.checkSubnets(in.SubnetIds)
 		if err != nil {
@@ -520,7 +533,7 @@ func (f *DMS) DeleteReplicationSubnetGroup(ctx context.Context, in *dms.DeleteRe
 		s := f.st()
 		id := strings.ToLower(aws.ToString(in.ReplicationSubnetGroupIdentifier))
 		if _, ok := s.SubnetGroups[id]; !ok {
-			return notFound("ResourceNotFoundFault", "Replication subnet group %s not found", id)
+			return dmsNotFound("Replication subnet group %s not found", id)
 		}
 		for _, inst := range s.Instances {
 			if inst.SubnetGroup == id {
@@ -606,7 +619,7 @@ func (f *DMS) CreateReplicationInstance(ctx context.Context, in *dms.CreateRepli
 		}
 		sg := strings.ToLower(aws.ToString(in.ReplicationSubnetGroupIdentifier))
 		if _, ok := s.SubnetGroups[sg]; !ok {
-			return notFound("ResourceNotFoundFault", "Replication subnet group %q not found", sg)
+			return dmsNotFound("Replication subnet group %q not found", sg)
 		}
 		key := aws.ToString(in.KmsKeyId)
 		if key != "" {
@@ -659,7 +672,7 @@ func (f *DMS) DescribeReplicationInstances(ctx context.Context, in *dms.Describe
 			}
 		}
 		if len(all) == 0 && len(in.Filters) > 0 {
-			return notFound("ResourceNotFoundFault", "No replication instance found matching provided filters")
+			return dmsNotFound("No replication instance found matching provided filters")
 		}
 		items, next, err := page(all, in.Marker, dmsPageSize(in.MaxRecords))
 		if err != nil {
@@ -677,7 +690,7 @@ func (f *DMS) instanceByARN(arn string) (*dmsInstance, error) {
 			return inst, nil
 		}
 	}
-	return nil, notFound("ResourceNotFoundFault", "Replication instance %s not found", arn)
+	return nil, dmsNotFound("Replication instance %s not found", arn)
 }
 
 // ModifyReplicationInstance changes an available instance.
@@ -858,7 +871,7 @@ func (f *DMS) DescribeCertificates(ctx context.Context, in *dms.DescribeCertific
 			}
 		}
 		if len(all) == 0 && len(in.Filters) > 0 {
-			return notFound("ResourceNotFoundFault", "No certificates found matching provided filters")
+			return dmsNotFound("No certificates found matching provided filters")
 		}
 		items, next, err := page(all, in.Marker, dmsPageSize(in.MaxRecords))
 		if err != nil {
@@ -888,7 +901,7 @@ func (f *DMS) DeleteCertificate(ctx context.Context, in *dms.DeleteCertificateIn
 			out = &dms.DeleteCertificateOutput{Certificate: rdsPtr(ct.out())}
 			return nil
 		}
-		return notFound("ResourceNotFoundFault", "Certificate %s not found", aws.ToString(in.CertificateArn))
+		return dmsNotFound("Certificate %s not found", aws.ToString(in.CertificateArn))
 	})
 	return out, err
 }
@@ -1088,7 +1101,7 @@ func (f *DMS) checkEndpoint(ep *dmsEndpoint, clearPassword bool) error {
 			found = found || ct.ARN == ep.CertARN
 		}
 		if !found {
-			return notFound("ResourceNotFoundFault", "Certificate %s not found", ep.CertARN)
+			return dmsNotFound("Certificate %s not found", ep.CertARN)
 		}
 	}
 	if secretID != "" {
@@ -1173,7 +1186,7 @@ func (f *DMS) DescribeEndpoints(ctx context.Context, in *dms.DescribeEndpointsIn
 			}
 		}
 		if len(all) == 0 && len(in.Filters) > 0 {
-			return notFound("ResourceNotFoundFault", "No Endpoints found matching provided filters")
+			return dmsNotFound("No Endpoints found matching provided filters")
 		}
 		items, next, err := page(all, in.Marker, dmsPageSize(in.MaxRecords))
 		if err != nil {
@@ -1191,7 +1204,7 @@ func (f *DMS) endpointByARN(arn string) (*dmsEndpoint, error) {
 			return ep, nil
 		}
 	}
-	return nil, notFound("ResourceNotFoundFault", "Endpoint %s not found", arn)
+	return nil, dmsNotFound("Endpoint %s not found", arn)
 }
 
 // ModifyEndpoint changes an endpoint. PostgreSQLSettings merge into the
@@ -1764,7 +1777,7 @@ func (f *DMS) DescribeReplicationTasks(ctx context.Context, in *dms.DescribeRepl
 			}
 		}
 		if len(all) == 0 && len(in.Filters) > 0 {
-			return notFound("ResourceNotFoundFault", "No Tasks found matching provided filters")
+			return dmsNotFound("No Tasks found matching provided filters")
 		}
 		items, next, err := page(all, in.Marker, dmsPageSize(in.MaxRecords))
 		if err != nil {
@@ -1782,7 +1795,7 @@ func (f *DMS) taskByARN(arn string) (*dmsTask, error) {
 			return t, nil
 		}
 	}
-	return nil, notFound("ResourceNotFoundFault", "Replication task %s not found", arn)
+	return nil, dmsNotFound("Replication task %s not found", arn)
 }
 
 // ModifyReplicationTask changes a task that is not running (ready,
@@ -2089,7 +2102,7 @@ func (f *DMS) tagsOf(arn string) (map[string]string, error) {
 			return x.Tags, nil
 		}
 	}
-	return nil, notFound("ResourceNotFoundFault", "Resource %s not found", arn)
+	return nil, dmsNotFound("Resource %s not found", arn)
 }
 
 // ListTagsForResource lists the tags of one resource (ResourceArn) or
