@@ -66,11 +66,14 @@ func EnsureInternetGateway(ctx context.Context, env migration.Env, api InternetG
 }
 
 func ensureInternetGateway(ctx context.Context, env migration.Env, api InternetGatewayAPI, spec InternetGatewaySpec, name string) (InternetGateway, error) {
-	found, err := findInternetGateway(ctx, env, api, name)
-	if err != nil {
-		return InternetGateway{}, err
-	}
 	attachDiff := []migration.FieldDiff{{Field: "vpc", To: spec.VPCID}}
+	var found *types.InternetGateway
+	if !migration.IsPending(spec.VPCID) { // a pending VPC has no gateway yet
+		var err error
+		if found, err = findInternetGateway(ctx, env, api, name); err != nil {
+			return InternetGateway{}, err
+		}
+	}
 	if found == nil {
 		if env.DryRun {
 			id := migration.Pending(name)

@@ -132,9 +132,11 @@ func ensureResolverEndpoint(ctx context.Context, env migration.Env, c ResolverCl
 	}
 	out := ResolverEndpoint{SecurityGroupID: ids["resolver"]}
 	createDiff := []migration.FieldDiff{{Field: "subnets", To: fmt.Sprint(subnetIDs(spec.Subnets))}, {Field: "securityGroup", To: out.SecurityGroupID}}
-	found, err := findResolverEndpoint(ctx, env, c.Resolver, name)
-	if err != nil {
-		return ResolverEndpoint{}, err
+	var found *r53rtypes.ResolverEndpoint
+	if !migration.IsPending(spec.VPCID) { // a pending VPC has no endpoint yet
+		if found, err = findResolverEndpoint(ctx, env, c.Resolver, name); err != nil {
+			return ResolverEndpoint{}, err
+		}
 	}
 	if found == nil {
 		if env.DryRun || migration.AnyPending(append(subnetIDs(spec.Subnets), spec.VPCID, out.SecurityGroupID)...) {

@@ -93,9 +93,12 @@ func EnsureVPNGateway(ctx context.Context, env migration.Env, api VPNGatewayAPI,
 func ensureVPNGateway(ctx context.Context, env migration.Env, api VPNGatewayAPI, spec VPNGatewaySpec, name string) (VPNGateway, error) {
 	out := VPNGateway{Name: name, ASN: spec.AmazonSideASN}
 	createDiff := []migration.FieldDiff{{Field: "amazonSideAsn", To: fmt.Sprint(spec.AmazonSideASN)}, {Field: "vpc", To: spec.VPCID}, {Field: "propagation", To: fmt.Sprint(spec.RouteTableIDs)}}
-	found, err := findVPNGateway(ctx, env, api, name)
-	if err != nil {
-		return VPNGateway{}, err
+	var found *types.VpnGateway
+	if !migration.IsPending(spec.VPCID) { // a pending VPC has no gateway yet
+		var err error
+		if found, err = findVPNGateway(ctx, env, api, name); err != nil {
+			return VPNGateway{}, err
+		}
 	}
 	created := false
 	if found == nil {

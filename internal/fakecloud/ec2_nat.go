@@ -83,9 +83,22 @@ func (n *fakeNAT) state(c *Cloud) string {
 	return "pending"
 }
 
+// failed reports whether the gateway failed (before any delete).
+func (n *fakeNAT) failed(c *Cloud) bool {
+	if n.FailCode == "" {
+		return false
+	}
+	at := n.Created.Add(natFailAfter)
+	return !n.Deleted.IsZero() && !n.Deleted.Before(at) || n.Deleted.IsZero() && c.elapsed(n.Created, natFailAfter)
+}
+
 // holdsENI reports whether the gateway still has its network interface
-// (and so its Elastic IP): pending, available or deleting.
+// (and so its Elastic IP): pending, available or deleting, unless it
+// failed (a failed gateway releases its interface and address).
 func (n *fakeNAT) holdsENI(c *Cloud) bool {
+	if n.failed(c) {
+		return false
+	}
 	switch n.state(c) {
 	case "pending", "available", "deleting":
 		return true
