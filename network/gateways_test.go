@@ -214,7 +214,9 @@ func TestEnsureRouteTables(t *testing.T) {
 		},
 		{
 			name: "a new NAT gateway for a zone replaces its default route", setup: ensureOnce,
-			mod:  func(s *network.RouteTablesSpec) { s.NATGatewayIDs = map[string]string{"us-east-1a": s.NATGatewayIDs["us-east-1b"], "us-east-1b": s.NATGatewayIDs["us-east-1b"], "us-east-1c": s.NATGatewayIDs["us-east-1c"]} },
+			mod: func(s *network.RouteTablesSpec) {
+				s.NATGatewayIDs = map[string]string{"us-east-1a": s.NATGatewayIDs["us-east-1b"], "us-east-1b": s.NATGatewayIDs["us-east-1b"], "us-east-1c": s.NATGatewayIDs["us-east-1c"]}
+			},
 			want: want(update, noop, noop, noop), wantWrites: map[string]int{"ReplaceRoute": 1},
 		},
 		{

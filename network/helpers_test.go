@@ -87,7 +87,10 @@ func (f *fx) once(name string, fn func() error) {
 }
 
 func (f *fx) withKey() *fx {
-	f.once("key", func() (err error) { f.key, err = migration.EnsureKey(f.ctx, f.env, f.cloud.KMS(), migration.KeySpec{}); return })
+	f.once("key", func() (err error) {
+		f.key, err = migration.EnsureKey(f.ctx, f.env, f.cloud.KMS(), migration.KeySpec{})
+		return
+	})
 	return f
 }
 
@@ -105,15 +108,23 @@ func (f *fx) subnetsSpec() network.SubnetsSpec {
 
 func (f *fx) withSubnets() *fx {
 	f.withVPC()
-	f.once("subnets", func() (err error) { f.subnets, err = network.EnsureSubnets(f.ctx, f.env, f.cloud.EC2(), f.subnetsSpec()); return })
+	f.once("subnets", func() (err error) {
+		f.subnets, err = network.EnsureSubnets(f.ctx, f.env, f.cloud.EC2(), f.subnetsSpec())
+		return
+	})
 	return f
 }
 
-func (f *fx) igwSpec() network.InternetGatewaySpec { return network.InternetGatewaySpec{VPCID: f.vpc.ID} }
+func (f *fx) igwSpec() network.InternetGatewaySpec {
+	return network.InternetGatewaySpec{VPCID: f.vpc.ID}
+}
 
 func (f *fx) withIGW() *fx {
 	f.withVPC()
-	f.once("igw", func() (err error) { f.igw, err = network.EnsureInternetGateway(f.ctx, f.env, f.cloud.EC2(), f.igwSpec()); return })
+	f.once("igw", func() (err error) {
+		f.igw, err = network.EnsureInternetGateway(f.ctx, f.env, f.cloud.EC2(), f.igwSpec())
+		return
+	})
 	return f
 }
 
@@ -123,7 +134,10 @@ func (f *fx) natSpec() network.NATGatewaysSpec {
 
 func (f *fx) withNATs() *fx {
 	f.withSubnets().withIGW()
-	f.once("nats", func() (err error) { f.nats, err = network.EnsureNATGateways(f.ctx, f.env, f.cloud.EC2(), f.natSpec()); return })
+	f.once("nats", func() (err error) {
+		f.nats, err = network.EnsureNATGateways(f.ctx, f.env, f.cloud.EC2(), f.natSpec())
+		return
+	})
 	return f
 }
 
@@ -133,7 +147,10 @@ func (f *fx) routesSpec() network.RouteTablesSpec {
 
 func (f *fx) withRoutes() *fx {
 	f.withNATs()
-	f.once("routes", func() (err error) { f.rts, err = network.EnsureRouteTables(f.ctx, f.env, f.cloud.EC2(), f.routesSpec()); return })
+	f.once("routes", func() (err error) {
+		f.rts, err = network.EnsureRouteTables(f.ctx, f.env, f.cloud.EC2(), f.routesSpec())
+		return
+	})
 	return f
 }
 
@@ -143,7 +160,10 @@ func (f *fx) sgSpec() network.SecurityGroupsSpec {
 
 func (f *fx) withSGs() *fx {
 	f.withVPC()
-	f.once("sgs", func() (err error) { f.sgs, err = network.EnsureSecurityGroups(f.ctx, f.env, f.cloud.EC2(), f.sgSpec()); return })
+	f.once("sgs", func() (err error) {
+		f.sgs, err = network.EnsureSecurityGroups(f.ctx, f.env, f.cloud.EC2(), f.sgSpec())
+		return
+	})
 	return f
 }
 
@@ -161,7 +181,10 @@ func (f *fx) vgwSpec() network.VPNGatewaySpec {
 
 func (f *fx) withVGW() *fx {
 	f.withRoutes()
-	f.once("vgw", func() (err error) { f.vgw, err = network.EnsureVPNGateway(f.ctx, f.env, f.cloud.EC2(), f.vgwSpec()); return })
+	f.once("vgw", func() (err error) {
+		f.vgw, err = network.EnsureVPNGateway(f.ctx, f.env, f.cloud.EC2(), f.vgwSpec())
+		return
+	})
 	return f
 }
 
