@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"sync"
 
 	"github.com/cutoverkit/cutover/migration"
 )
@@ -326,6 +328,19 @@ func Steps(c Clients, spec func() Spec, out *Outputs, dependsOn ...string) []mig
 	if out.Endpoints == nil {
 		out.Endpoints = map[string]Endpoint{}
 	}
+	var mu sync.Mutex // parallel steps write different fields of out
+	get := func() Outputs {
+		mu.Lock()
+		defer mu.Unlock()
+		o := *out
+		o.Endpoints = maps.Clone(out.Endpoints)
+		return o
+	}
+	set := func(f func(o *Outputs)) {
+		mu.Lock()
+		f(out)
+		mu.Unlock()
+	}
 	dep := func(more ...string) []string { return append(append([]string{}, dependsOn...), more...) }
 	steps := []migration.Step{
 		{Name: StepServiceRoles, DependsOn: dep(),
@@ -342,41 +357,47 @@ func Steps(c Clients, spec func() Spec, out *Outputs, dependsOn ...string) []mig
 				return nil
 			}},
 		{Name: StepSubnetGroup, DependsOn: dep(StepServiceRoles),
-			Apply: func(ctx context.Context, env migration.Env) (err error) {
-				out.SubnetGroup, err = EnsureSubnetGroup(ctx, env, c.DMS, spec().SubnetGroupSpec())
+			Apply: func(ctx context.Context, env migration.Env) error {
+				g, err := EnsureSubnetGroup(ctx, env, c.DMS, spec().SubnetGroupSpec())
+				set(func(o *Outputs) { o.SubnetGroup = g })
 				return err
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
 				return DeleteSubnetGroup(ctx, env, c.DMS, spec().SubnetGroupSpec())
 			}},
 		{Name: StepInstance, DependsOn: dep(StepSubnetGroup),
-			Apply: func(ctx context.Context, env migration.Env) (err error) {
-				out.Instance, err = EnsureInstance(ctx, env, c.DMS, spec().InstanceSpec(*out))
+			Apply: func(ctx context.Context, env migration.Env) error {
+				in, err := EnsureInstance(ctx, env, c.DMS, spec().InstanceSpec(get()))
+				set(func(o *Outputs) { o.Instance = in })
 				return err
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
-				return DeleteInstance(ctx, env, c.DMS, spec().InstanceSpec(*out))
+				return DeleteInstance(ctx, env, c.DMS, spec().InstanceSpec(get()))
 			}},
 		{Name: StepSourceSecret, DependsOn: dep(),
-			Apply: func(ctx context.Context, env migration.Env) (err error) {
-				out.Source, err = InspectSecret(ctx, env, c.Secrets, spec().Source.SecretARN)
+			Apply: func(ctx context.Context, env migration.Env) error {
+				info, err := InspectSecret(ctx, env, c.Secrets, spec().Source.SecretARN)
+				set(func(o *Outputs) { o.Source = info })
 				return err
 			}},
 		{Name: StepCertificates, DependsOn: dep(),
-			Apply: func(ctx context.Context, env migration.Env) (err error) {
+			Apply: func(ctx context.Context, env migration.Env) error {
 				specs := spec().CertificateSpecs()
-				if out.SourceCert, err = EnsureCertificate(ctx, env, c.DMS, specs[0]); err != nil {
+				src, err := EnsureCertificate(ctx, env, c.DMS, specs[0])
+				if err != nil {
 					return err
 				}
-				out.TargetCert, err = EnsureCertificate(ctx, env, c.DMS, specs[1])
+				tgt, err := EnsureCertificate(ctx, env, c.DMS, specs[1])
+				set(func(o *Outputs) { o.SourceCert, o.TargetCert = src, tgt })
 				return err
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
 				return errors.Join(DeleteCertificate(ctx, env, c.DMS, spec().CertificateSpecs()[0]), DeleteCertificate(ctx, env, c.DMS, spec().CertificateSpecs()[1]))
 			}},
 		{Name: StepSecretsRole, DependsOn: dep(StepSourceSecret, StepTargetSecret),
-			Apply: func(ctx context.Context, env migration.Env) (err error) {
-				out.SecretsRole, err = EnsureSecretsRole(ctx, env, c.IAM, spec().SecretsRoleSpec(*out))
+			Apply: func(ctx context.Context, env migration.Env) error {
+				r, err := EnsureSecretsRole(ctx, env, c.IAM, spec().SecretsRoleSpec(get()))
+				set(func(o *Outputs) { o.SecretsRole = r })
 				return err
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
@@ -384,28 +405,30 @@ func Steps(c Clients, spec func() Spec, out *Outputs, dependsOn ...string) []mig
 			}},
 		{Name: StepEndpoints, DependsOn: dep(StepSecretsRole, StepCertificates),
 			Apply: func(ctx context.Context, env migration.Env) error {
-				for _, e := range spec().EndpointSpecs(*out) {
+				for _, e := range spec().EndpointSpecs(get()) {
 					ep, err := EnsureEndpoint(ctx, env, c.DMS, e)
 					if err != nil {
 						return err
 					}
-					out.Endpoints[e.Name] = ep
+					set(func(o *Outputs) { o.Endpoints[e.Name] = ep })
 				}
 				return nil
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
 				var errs []error
-				for _, e := range spec().EndpointSpecs(*out) {
+				for _, e := range spec().EndpointSpecs(get()) {
 					errs = append(errs, DeleteEndpoint(ctx, env, c.DMS, e))
 				}
 				return errors.Join(errs...)
 			}},
 		{Name: StepTasks, DependsOn: dep(StepInstance, StepEndpoints),
-			Apply: func(ctx context.Context, env migration.Env) (err error) {
-				if out.Forward, err = EnsureTask(ctx, env, c.DMS, spec().TaskSpec(Forward, *out)); err != nil {
+			Apply: func(ctx context.Context, env migration.Env) error {
+				fwd, err := EnsureTask(ctx, env, c.DMS, spec().TaskSpec(Forward, get()))
+				if err != nil {
 					return err
 				}
-				out.Reverse, err = EnsureTask(ctx, env, c.DMS, spec().TaskSpec(Reverse, *out))
+				rev, err := EnsureTask(ctx, env, c.DMS, spec().TaskSpec(Reverse, get()))
+				set(func(o *Outputs) { o.Forward, o.Reverse = fwd, rev })
 				return err
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
@@ -414,48 +437,51 @@ func Steps(c Clients, spec func() Spec, out *Outputs, dependsOn ...string) []mig
 	}
 	if spec().Target.Existing != nil {
 		return append(steps, migration.Step{Name: StepTargetSecret, DependsOn: dep(),
-			Apply: func(ctx context.Context, env migration.Env) (err error) {
-				out.Target, err = InspectSecret(ctx, env, c.Secrets, spec().Target.Existing.SecretARN)
-				out.TargetSecret = Secret{Name: out.Target.Name, ARN: out.Target.ARN}
+			Apply: func(ctx context.Context, env migration.Env) error {
+				info, err := InspectSecret(ctx, env, c.Secrets, spec().Target.Existing.SecretARN)
+				set(func(o *Outputs) { o.Target, o.TargetSecret = info, Secret{Name: info.Name, ARN: info.ARN} })
 				return err
 			}})
 	}
 	return append(steps,
 		migration.Step{Name: StepDBSubnetGroup, DependsOn: dep(),
-			Apply: func(ctx context.Context, env migration.Env) (err error) {
-				out.DBSubnetGroup, err = EnsureDBSubnetGroup(ctx, env, c.RDS, spec().DBSubnetGroupSpec())
+			Apply: func(ctx context.Context, env migration.Env) error {
+				g, err := EnsureDBSubnetGroup(ctx, env, c.RDS, spec().DBSubnetGroupSpec())
+				set(func(o *Outputs) { o.DBSubnetGroup = g })
 				return err
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
 				return DeleteDBSubnetGroup(ctx, env, c.RDS, spec().DBSubnetGroupSpec())
 			}},
 		migration.Step{Name: StepParameterGroup, DependsOn: dep(),
-			Apply: func(ctx context.Context, env migration.Env) (err error) {
-				out.ParameterGroup, err = EnsureParameterGroup(ctx, env, c.RDS, spec().ParameterGroupSpec())
+			Apply: func(ctx context.Context, env migration.Env) error {
+				g, err := EnsureParameterGroup(ctx, env, c.RDS, spec().ParameterGroupSpec())
+				set(func(o *Outputs) { o.ParameterGroup = g })
 				return err
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
 				return DeleteParameterGroup(ctx, env, c.RDS, spec().ParameterGroupSpec())
 			}},
 		migration.Step{Name: StepTargetDB, DependsOn: dep(StepDBSubnetGroup, StepParameterGroup),
-			Apply: func(ctx context.Context, env migration.Env) (err error) {
-				out.TargetDB, err = EnsureTargetDB(ctx, env, c.RDS, spec().TargetDBSpec(*out))
+			Apply: func(ctx context.Context, env migration.Env) error {
+				db, err := EnsureTargetDB(ctx, env, c.RDS, spec().TargetDBSpec(get()))
+				set(func(o *Outputs) { o.TargetDB = db })
 				return err
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
-				return DeleteTargetDB(ctx, env, c.RDS, spec().TargetDBSpec(*out))
+				return DeleteTargetDB(ctx, env, c.RDS, spec().TargetDBSpec(get()))
 			}},
 		migration.Step{Name: StepTargetSecret, DependsOn: dep(StepTargetDB),
-			Apply: func(ctx context.Context, env migration.Env) (err error) {
+			Apply: func(ctx context.Context, env migration.Env) error {
 				s := spec()
-				if out.TargetSecret, err = EnsureTargetSecret(ctx, env, c.RDS, c.Secrets, s.TargetSecretSpec(*out)); err != nil {
-					return err
-				}
-				out.Target = SecretInfo{ARN: out.TargetSecret.ARN, Name: out.TargetSecret.Name, KMSKeyARN: s.KMSKeyARN}
-				return nil
+				sec, err := EnsureTargetSecret(ctx, env, c.RDS, c.Secrets, s.TargetSecretSpec(get()))
+				set(func(o *Outputs) {
+					o.TargetSecret, o.Target = sec, SecretInfo{ARN: sec.ARN, Name: sec.Name, KMSKeyARN: s.KMSKeyARN}
+				})
+				return err
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
-				return DeleteTargetSecret(ctx, env, c.Secrets, spec().TargetSecretSpec(*out))
+				return DeleteTargetSecret(ctx, env, c.Secrets, spec().TargetSecretSpec(get()))
 			}},
 	)
 }

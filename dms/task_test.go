@@ -16,7 +16,9 @@ import (
 	"github.com/cutoverkit/cutover/migration"
 )
 
-func taskSpec(out *dms.Outputs, spec dms.Spec, d dms.Direction) dms.TaskSpec { return spec.TaskSpec(d, *out) }
+func taskSpec(out *dms.Outputs, spec dms.Spec, d dms.Direction) dms.TaskSpec {
+	return spec.TaskSpec(d, *out)
+}
 
 func TestEnsureTask(t *testing.T) {
 	moreTables := func(s *dms.TaskSpec) {
@@ -122,8 +124,11 @@ func TestTaskSettings(t *testing.T) {
 			SupportLobs, LimitedSizeLobMode, BatchApplyEnabled bool
 			LobMaxSize                                         int
 		}
-		FullLoadSettings   struct{ TargetTablePrepMode string }
-		Logging            struct{ EnableLogging bool; CloudWatchLogGroup *string }
+		FullLoadSettings struct{ TargetTablePrepMode string }
+		Logging          struct {
+			EnableLogging      bool
+			CloudWatchLogGroup *string
+		}
 		ValidationSettings struct {
 			EnableValidation         bool
 			ValidationPartialLobSize int
