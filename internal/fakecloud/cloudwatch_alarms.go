@@ -175,7 +175,9 @@ func validPeriod(p int32) bool {
 	return p == 10 || p == 20 || p == 30 || (p >= 60 && p%60 == 0)
 }
 
-func validStat(s string) bool { return slices.Contains(statisticNames, s) || percentileRe.MatchString(s) }
+func validStat(s string) bool {
+	return slices.Contains(statisticNames, s) || percentileRe.MatchString(s)
+}
 
 // checkSpan applies the evaluation range limit: period × evaluation
 // periods at most one day, or seven days for periods of an hour or more.
