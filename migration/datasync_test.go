@@ -25,26 +25,6 @@ import (
 	"github.com/cutoverkit/cutover/migration"
 )
 
-const smbSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:fileshare-smb-AbCdEf"
-
-// secretStore is a SecretReader over fixed secrets that counts its reads.
-type secretStore struct {
-	mu      sync.Mutex
-	secrets map[string]string
-	reads   int
-}
-
-func (s *secretStore) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reads++
-	v, ok := s.secrets[aws.ToString(in.SecretId)]
-	if !ok {
-		return nil, errors.New("ResourceNotFoundException: Secrets Manager can't find the specified secret")
-	}
-	return &secretsmanager.GetSecretValueOutput{ARN: in.SecretId, SecretString: aws.String(v)}, nil
-}
-
 // recorder is a ProgressRecorder that keeps what it is given.
 type recorder struct {
 	mu        sync.Mutex
@@ -67,20 +47,36 @@ func (r *recorder) RecordTransfer(_ context.Context, t migration.TransferStatus)
 	return r.fail
 }
 
-// dsFixture is an env with its key and an activated agent.
+// dsFixture is an env with its key, an activated agent and the SMB
+// password in Secrets Manager.
 type dsFixture struct {
-	env     migration.Env
-	cloud   *fakecloud.Cloud
-	key     string
-	agent   string
-	secrets *secretStore
+	env       migration.Env
+	cloud     *fakecloud.Cloud
+	key       string
+	agent     string
+	secretARN string
 }
 
 func newDSFixture(t *testing.T) dsFixture {
 	t.Helper()
 	env, cloud, _ := cloudEnv(t)
-	return dsFixture{env: env, cloud: cloud, key: envKey(t, env, cloud), agent: cloud.DataSync().AddAgent("onprem-agent-1"),
-		secrets: &secretStore{secrets: map[string]string{smbSecretARN: `{"username":"svc-datasync","password":"s3cr3t-Pa55"}`}}}
+	key := envKey(t, env, cloud)
+	sec, err := cloud.SecretsManager().CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String("fileshare-smb-dev"),
+		KmsKeyId: aws.String(key), SecretString: aws.String(`{"username":"svc-datasync","password":"s3cr3t-Pa55"}`)})
+	require.NoError(t, err)
+	return dsFixture{env: env, cloud: cloud, key: key, agent: cloud.DataSync().AddAgent("onprem-agent-1"), secretARN: aws.ToString(sec.ARN)}
+}
+
+// secretReads counts the reads of secret values.
+func (f dsFixture) secretReads() int {
+	return f.cloud.Count(secretsmanager.ServiceID, "GetSecretValue")
+}
+
+// putSecret stores a new current value of the SMB password secret.
+func (f dsFixture) putSecret(t *testing.T, value string) {
+	t.Helper()
+	_, err := f.cloud.SecretsManager().PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{SecretId: aws.String(f.secretARN), SecretString: aws.String(value)})
+	require.NoError(t, err)
 }
 
 func (f dsFixture) nfs() migration.FileTransferSpec {
@@ -95,12 +91,12 @@ func (f dsFixture) nfs() migration.FileTransferSpec {
 func (f dsFixture) smb() migration.FileTransferSpec {
 	s := f.nfs()
 	s.Source = migration.FileShareSpec{Protocol: migration.ProtocolSMB, ServerHostname: "fs01.corp.example.com", Subdirectory: "/share", AgentARNs: []string{f.agent},
-		SMBUser: "svc-datasync", SMBDomain: "CORP", SMBPasswordSecretARN: smbSecretARN}
+		SMBUser: "svc-datasync", SMBDomain: "CORP", SMBPasswordSecretARN: f.secretARN}
 	return s
 }
 
 func (f dsFixture) clients() migration.FileTransferClients {
-	return migration.FileTransferClients{S3: f.cloud.S3(), DataSync: f.cloud.DataSync(), IAM: f.cloud.IAM(), Logs: f.cloud.Logs(), Secrets: f.secrets}
+	return migration.FileTransferClients{S3: f.cloud.S3(), DataSync: f.cloud.DataSync(), IAM: f.cloud.IAM(), Logs: f.cloud.Logs(), Secrets: f.cloud.SecretsManager()}
 }
 
 func changesByKind(r *migration.Report) map[string][]migration.Action {
@@ -167,7 +163,7 @@ func TestEnsureFileTransfer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, f.cloud.Writes())
 	assert.False(t, report2.HasChanges(), report2.Summary())
-	assert.Zero(t, f.secrets.reads, "an NFS share reads no secret")
+	assert.Zero(t, f.secretReads(), "an NFS share reads no secret")
 }
 
 func TestEnsureFileTransferDryRunThenApply(t *testing.T) {
@@ -224,10 +220,10 @@ func TestEnsureSourceLocation(t *testing.T) {
 		{
 			name: "converged SMB makes no write and reads no secret", spec: dsFixture.smb,
 			setup: func(t *testing.T, f dsFixture) {
-				_, err := migration.EnsureSourceLocation(ctx, f.env, f.cloud.DataSync(), f.secrets, f.smb())
+				_, err := migration.EnsureSourceLocation(ctx, f.env, f.cloud.DataSync(), f.cloud.SecretsManager(), f.smb())
 				require.NoError(t, err)
 			},
-			wantAction: migration.ActionNoop, wantReads: 1, // the setup's read
+			wantAction: migration.ActionNoop,
 		},
 		{
 			name: "a second agent and a new path converge",
@@ -238,7 +234,7 @@ func TestEnsureSourceLocation(t *testing.T) {
 				return s
 			},
 			setup: func(t *testing.T, f dsFixture) {
-				_, err := migration.EnsureSourceLocation(ctx, f.env, f.cloud.DataSync(), f.secrets, f.nfs())
+				_, err := migration.EnsureSourceLocation(ctx, f.env, f.cloud.DataSync(), f.cloud.SecretsManager(), f.nfs())
 				require.NoError(t, err)
 			},
 			wantAction: migration.ActionUpdate, wantWrites: []string{"UpdateLocationNfs"}, wantDiff: []string{"subdirectory", "agentArns"},
@@ -246,7 +242,7 @@ func TestEnsureSourceLocation(t *testing.T) {
 		{
 			name: "the protocol is immutable", spec: dsFixture.smb,
 			setup: func(t *testing.T, f dsFixture) {
-				_, err := migration.EnsureSourceLocation(ctx, f.env, f.cloud.DataSync(), f.secrets, f.nfs())
+				_, err := migration.EnsureSourceLocation(ctx, f.env, f.cloud.DataSync(), f.cloud.SecretsManager(), f.nfs())
 				require.NoError(t, err)
 			},
 			wantErr: "protocol is immutable",
@@ -289,7 +285,7 @@ func TestEnsureSourceLocation(t *testing.T) {
 			report := &migration.Report{}
 			f.env.Reporter, f.env.DryRun = report, tt.dryRun
 			spec := tt.spec(f)
-			loc, err := migration.EnsureSourceLocation(ctx, f.env, f.cloud.DataSync(), f.secrets, spec)
+			loc, err := migration.EnsureSourceLocation(ctx, f.env, f.cloud.DataSync(), f.cloud.SecretsManager(), spec)
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				assert.Contains(t, err.Error(), `ensure datasync location "datasync-source-files-dev"`)
@@ -306,11 +302,11 @@ func TestEnsureSourceLocation(t *testing.T) {
 				fields = append(fields, d.Field)
 			}
 			assert.Equal(t, tt.wantDiff, fields)
-			assert.Equal(t, tt.wantReads, f.secrets.reads)
+			assert.Equal(t, tt.wantReads, f.secretReads())
 			assert.Contains(t, c.Note, tt.wantNote)
 			if tt.dryRun {
 				assert.True(t, migration.IsPending(loc.ARN))
-				assert.Zero(t, f.secrets.reads, "a plan reads no secret")
+				assert.Zero(t, f.secretReads(), "a plan reads no secret")
 				return
 			}
 			if spec.Source.Protocol == migration.ProtocolSMB {
@@ -335,20 +331,20 @@ func TestSMBPasswordNeverLeaks(t *testing.T) {
 	f := newDSFixture(t)
 	var logs strings.Builder
 	f.env.Logger = newTextLogger(&logs)
-	f.secrets.secrets[smbSecretARN] = "plain-Secret-99"
-	_, err := migration.EnsureSourceLocation(ctx, f.env, f.cloud.DataSync(), f.secrets, f.smb())
+	f.putSecret(t, "plain-Secret-99")
+	_, err := migration.EnsureSourceLocation(ctx, f.env, f.cloud.DataSync(), f.cloud.SecretsManager(), f.smb())
 	require.NoError(t, err)
 	loc := f.cloud.DataSync().Locations()[0]
 	assert.Equal(t, fakecloud.SMBPasswordFingerprint("plain-Secret-99"), f.cloud.DataSync().LocationPasswordFingerprint(loc), "a plain-string secret is the password")
 
 	// Rotation: RefreshSMBPassword hands the new value to DataSync.
-	f.secrets.secrets[smbSecretARN] = `{"password":"rotated-Secret-100"}`
-	require.NoError(t, migration.RefreshSMBPassword(ctx, f.env, f.cloud.DataSync(), f.secrets, f.smb()))
+	f.putSecret(t, `{"password":"rotated-Secret-100"}`)
+	require.NoError(t, migration.RefreshSMBPassword(ctx, f.env, f.cloud.DataSync(), f.cloud.SecretsManager(), f.smb()))
 	assert.Equal(t, fakecloud.SMBPasswordFingerprint("rotated-Secret-100"), f.cloud.DataSync().LocationPasswordFingerprint(loc))
 
 	// A malformed secret fails without echoing it.
-	f.secrets.secrets[smbSecretARN] = `{"user":"x","pw":"leaky-Value-1"}`
-	err = migration.RefreshSMBPassword(ctx, f.env, f.cloud.DataSync(), f.secrets, f.smb())
+	f.putSecret(t, `{"user":"x","pw":"leaky-Value-1"}`)
+	err = migration.RefreshSMBPassword(ctx, f.env, f.cloud.DataSync(), f.cloud.SecretsManager(), f.smb())
 	require.ErrorContains(t, err, `without a "password" key`)
 	assert.NotContains(t, err.Error(), "leaky-Value-1")
 	for _, s := range []string{"plain-Secret-99", "rotated-Secret-100", "leaky-Value-1"} {
@@ -652,7 +648,7 @@ func TestFileTransferSpecValidate(t *testing.T) {
 		{func(s *migration.FileTransferSpec) {
 			s.Source.AgentARNs = []string{"arn:aws:datasync:us-west-2:123456789012:agent/agent-0123456789abcdef0"}
 		}, "an agent serves one account and Region"},
-		{func(s *migration.FileTransferSpec) { s.Source.SMBPasswordSecretARN = smbSecretARN }, "SMB fields set on an NFS share"},
+		{func(s *migration.FileTransferSpec) { s.Source.SMBPasswordSecretARN = f.secretARN }, "SMB fields set on an NFS share"},
 		{func(s *migration.FileTransferSpec) { s.Source.NFSVersion = "NFS2" }, "transfer.source.nfsVersion"},
 		{func(s *migration.FileTransferSpec) {
 			s.Source.Protocol, s.Source.SMBUser = migration.ProtocolSMB, "svc"
