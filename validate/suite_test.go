@@ -144,3 +144,41 @@ func TestSpecValidate(t *testing.T) {
 	}
 	assert.Empty(t, cloud.Calls())
 }
+
+func TestSteps(t *testing.T) {
+	ctx := context.Background()
+	env, cloud, spec := suiteEnv(t)
+	ids := registerWave(cloud, 4)
+	spec.Expect = ids
+	var suite validate.Suite
+	rb, err := migration.NewRunbook(migration.Options{}, validate.Steps(cloud.SSM(), cloud.Logs(), func() validate.Spec { return spec }, &suite)...)
+	require.NoError(t, err)
+
+	plan := &migration.Report{}
+	env.Reporter = plan
+	cloud.ResetCalls()
+	require.NoError(t, rb.Plan(ctx, env))
+	assert.Empty(t, cloud.Writes(), "plan reads only")
+	assert.Equal(t, map[migration.Action]int{migration.ActionCreate: 5}, plan.Counts())
+
+	env.Reporter = &migration.Report{}
+	require.NoError(t, rb.Apply(ctx, env))
+	require.Len(t, suite.Documents, 3)
+	assert.Equal(t, "/cutover/dev/validation", suite.LogGroup)
+	assert.NotEmpty(t, suite.Association.ID)
+	results, err := validate.RunSuite(ctx, env, cloud.SSM(), nil, suite, spec)
+	require.NoError(t, err)
+	require.NoError(t, validate.Passed(results...))
+
+	again := &migration.Report{}
+	env.Reporter = again
+	cloud.ResetCalls()
+	require.NoError(t, rb.Apply(ctx, env))
+	assert.Empty(t, cloud.Writes())
+	assert.False(t, again.HasChanges(), again.Summary())
+
+	require.NoError(t, rb.Destroy(ctx, env))
+	assert.Empty(t, cloud.SSM().Documents())
+	assert.Empty(t, cloud.SSM().Associations())
+	assert.Empty(t, cloud.Logs().LogGroups())
+}
