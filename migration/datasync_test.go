@@ -700,3 +700,42 @@ func ExampleEnsureFileTransfer() {
 func newTextLogger(w *strings.Builder) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+func TestEnsureDataSyncLogs(t *testing.T) {
+	ctx := context.Background()
+	f := newDSFixture(t)
+	// Another team's resource policy shares the account's ten slots.
+	_, err := f.cloud.Logs().PutResourcePolicy(ctx, &cloudwatchlogs.PutResourcePolicyInput{PolicyName: aws.String("route53-query-logs"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"route53.amazonaws.com"},"Action":"logs:PutLogEvents","Resource":"*"}]}`)})
+	require.NoError(t, err)
+	g, err := migration.EnsureDataSyncLogs(ctx, f.env, f.cloud.Logs(), f.nfs())
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:logs:us-east-1:123456789012:log-group:/cutover/dev/datasync", g.ARN)
+	k, days, ok := f.cloud.Logs().LogGroupKey("/cutover/dev/datasync")
+	require.True(t, ok)
+	assert.Equal(t, f.key, k)
+	assert.EqualValues(t, 90, days)
+
+	// A policy widened by hand is put back.
+	_, err = f.cloud.Logs().PutResourcePolicy(ctx, &cloudwatchlogs.PutResourcePolicyInput{PolicyName: aws.String("datasync-logs-dev"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"datasync.amazonaws.com"},"Action":"logs:*","Resource":"*"}]}`)})
+	require.NoError(t, err)
+	f.cloud.ResetCalls()
+	report := &migration.Report{}
+	f.env.Reporter = report
+	_, err = migration.EnsureDataSyncLogs(ctx, f.env, f.cloud.Logs(), f.nfs())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"PutResourcePolicy"}, writeOps(f.cloud))
+	assert.Equal(t, map[string][]migration.Action{migration.KindLogGroup: {"noop"}, migration.KindLogsPolicy: {"update"}}, changesByKind(report))
+
+	// Delete removes ours and leaves the other team's.
+	require.NoError(t, migration.DeleteDataSyncLogs(ctx, f.env, f.cloud.Logs(), f.nfs()))
+	pols, err := f.cloud.Logs().DescribeResourcePolicies(ctx, &cloudwatchlogs.DescribeResourcePoliciesInput{})
+	require.NoError(t, err)
+	require.Len(t, pols.ResourcePolicies, 1)
+	assert.Equal(t, "route53-query-logs", aws.ToString(pols.ResourcePolicies[0].PolicyName))
+	assert.NotContains(t, f.cloud.Logs().LogGroups(), "/cutover/dev/datasync")
+	f.cloud.ResetCalls()
+	require.NoError(t, migration.DeleteDataSyncLogs(ctx, f.env, f.cloud.Logs(), f.nfs()))
+	assert.Empty(t, f.cloud.Writes())
+}

@@ -654,3 +654,45 @@ func ExampleLaunchTestInstances() {
 	// app-03 TESTING
 	// <nil>
 }
+
+func TestMGNConvergesUnderThrottling(t *testing.T) {
+	ctx := context.Background()
+	env, cloud, _ := cloudEnv(t)
+	key := envKey(t, env, cloud)
+	refs, _ := appServers(t, cloud, 12, time.Hour)
+	cloud.Clock().Advance(2 * time.Hour)
+	cloud.SetFaults(fakecloud.Faults{ThrottleRate: 0.4, Services: []string{"mgn"}})
+	require.NoError(t, migration.EnsureMGNService(ctx, env, cloud.MGN()))
+	_, err := migration.EnsureReplicationTemplate(ctx, env, cloud.MGN(), templateSpec(key))
+	require.NoError(t, err)
+	statuses, err := migration.ReadServers(ctx, env, cloud.MGN(), refs, nil)
+	require.NoError(t, err)
+	assert.Len(t, statuses, 12)
+	_, err = migration.LaunchTestInstances(ctx, env, cloud.MGN(), migration.Wave{Name: "wave-1", Servers: refs, Concurrency: 6}, nil)
+	require.NoError(t, err)
+	cloud.SetFaults(fakecloud.Faults{})
+	throttled := 0
+	for _, c := range cloud.Calls() {
+		if c.Code == "ThrottlingException" {
+			throttled++
+		}
+	}
+	assert.Positive(t, throttled, "the fault must have fired")
+	assert.Len(t, cloud.MGN().Templates(), 1)
+	assert.Equal(t, 12, cloud.Count("mgn", "StartTest")-countFailed(cloud, "StartTest"), "one launch per server, however often throttled")
+	cloud.ResetCalls()
+	_, err = migration.EnsureReplicationTemplate(ctx, env, cloud.MGN(), templateSpec(key))
+	require.NoError(t, err)
+	assert.Empty(t, cloud.Writes())
+}
+
+// countFailed counts the calls of op that failed (throttled attempts).
+func countFailed(cloud *fakecloud.Cloud, op string) int {
+	n := 0
+	for _, c := range cloud.Calls() {
+		if c.Op == op && c.Code != "" {
+			n++
+		}
+	}
+	return n
+}
