@@ -61,7 +61,7 @@ func TestEnsureInternetGateway(t *testing.T) {
 		{name: "dry run on a missing gateway writes nothing", dryRun: true, want: want(create)},
 		{
 			name: "dry run with a pending VPC calls nothing", dryRun: true, want: want(create),
-			mod:   func(s *network.InternetGatewaySpec) { s.VPCID = migration.Pending("vpc-dev") },
+			mod:   func(_ *fx, s *network.InternetGatewaySpec) { s.VPCID = migration.Pending("vpc-dev") },
 			check: func(t *testing.T, f *fx) { assert.Empty(t, f.cloud.Calls()) },
 		},
 	})
@@ -105,7 +105,7 @@ func TestEnsureNATGateways(t *testing.T) {
 		{name: "dry run on missing gateways writes nothing", dryRun: true, want: want(n(3, create), n(3, create))},
 		{
 			name: "dry run with pending subnets calls nothing", dryRun: true, want: want(n(3, create), n(3, create)),
-			mod: func(s *network.NATGatewaysSpec) {
+			mod: func(_ *fx, s *network.NATGatewaysSpec) {
 				for i := range s.PublicSubnets {
 					s.PublicSubnets[i].ID = migration.Pending(s.PublicSubnets[i].Name)
 				}
@@ -114,7 +114,7 @@ func TestEnsureNATGateways(t *testing.T) {
 		},
 		{
 			name: "single mode shares one gateway between the zones", want: want(n(1, create), n(1, create)),
-			mod:        func(s *network.NATGatewaysSpec) { s.Mode = network.NATSingle },
+			mod:        func(_ *fx, s *network.NATGatewaysSpec) { s.Mode = network.NATSingle },
 			wantWrites: map[string]int{"AllocateAddress": 1, "CreateNatGateway": 1},
 			check: func(t *testing.T, f *fx) {
 				require.Len(t, f.nats.Gateways, 1)
@@ -214,21 +214,21 @@ func TestEnsureRouteTables(t *testing.T) {
 		},
 		{
 			name: "a new NAT gateway for a zone replaces its default route", setup: ensureOnce,
-			mod: func(s *network.RouteTablesSpec) {
+			mod: func(_ *fx, s *network.RouteTablesSpec) {
 				s.NATGatewayIDs = map[string]string{"us-east-1a": s.NATGatewayIDs["us-east-1b"], "us-east-1b": s.NATGatewayIDs["us-east-1b"], "us-east-1c": s.NATGatewayIDs["us-east-1c"]}
 			},
 			want: want(update, noop, noop, noop), wantWrites: map[string]int{"ReplaceRoute": 1},
 		},
 		{
 			name: "a table in another VPC is refused", setup: ensureOnce,
-			mod: func(s *network.RouteTablesSpec) { s.VPCID = "vpc-0ffffffffffffffff" },
+			mod: func(_ *fx, s *network.RouteTablesSpec) { s.VPCID = "vpc-0ffffffffffffffff" },
 			// The VPC changed under the same names: the tables found are in the old one.
 			wantErr: "vpc is immutable",
 		},
 		{name: "dry run on missing tables writes nothing", dryRun: true, want: want(n(4, create)...)},
 		{
 			name: "dry run with a pending VPC calls nothing", dryRun: true, want: want(n(4, create)...),
-			mod:   func(s *network.RouteTablesSpec) { s.VPCID = migration.Pending("vpc-dev") },
+			mod:   func(_ *fx, s *network.RouteTablesSpec) { s.VPCID = migration.Pending("vpc-dev") },
 			check: func(t *testing.T, f *fx) { assert.Empty(t, f.cloud.Calls()) },
 		},
 	})

@@ -276,7 +276,7 @@ type ensureCase[S any] struct {
 	name       string
 	setup      func(t *testing.T, f *fx, spec S)
 	dryRun     bool
-	mod        func(s *S)
+	mod        func(f *fx, s *S)
 	want       map[string][]migration.Action
 	wantWrites map[string]int
 	wantErr    string
@@ -297,7 +297,7 @@ func runEnsure[S any](t *testing.T, prepare func(f *fx) S, run func(f *fx, spec 
 				tt.setup(t, f, spec)
 			}
 			if tt.mod != nil {
-				tt.mod(&spec)
+				tt.mod(f, &spec)
 			}
 			f.reset(tt.dryRun)
 			err := run(f, spec)

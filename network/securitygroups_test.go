@@ -80,7 +80,7 @@ func TestEnsureSecurityGroups(t *testing.T) {
 		},
 		{
 			name: "an explicitly declared public listener opens the web port to the internet", setup: ensureOnce,
-			mod:  func(s *network.SecurityGroupsSpec) { s.PublicWebCIDRs = []string{"0.0.0.0/0"} },
+			mod:  func(_ *fx, s *network.SecurityGroupsSpec) { s.PublicWebCIDRs = []string{"0.0.0.0/0"} },
 			want: want(update, noop, noop, noop), wantWrites: map[string]int{"AuthorizeSecurityGroupIngress": 1},
 			check: func(t *testing.T, f *fx) {
 				assert.Contains(t, rulesOf(t, f, f.sgs.Web), "in tcp/443 0.0.0.0/0")
@@ -89,13 +89,13 @@ func TestEnsureSecurityGroups(t *testing.T) {
 		},
 		{
 			name: "groups in another VPC are refused", setup: ensureOnce,
-			mod:     func(s *network.SecurityGroupsSpec) { s.VPCID = "vpc-0ffffffffffffffff" },
+			mod:     func(_ *fx, s *network.SecurityGroupsSpec) { s.VPCID = "vpc-0ffffffffffffffff" },
 			wantErr: "vpc is immutable",
 		},
 		{name: "dry run on missing groups writes nothing", dryRun: true, want: want(n(4, create)...)},
 		{
 			name: "dry run with a pending VPC calls nothing", dryRun: true, want: want(n(4, create)...),
-			mod:   func(s *network.SecurityGroupsSpec) { s.VPCID = migration.Pending("vpc-dev") },
+			mod:   func(_ *fx, s *network.SecurityGroupsSpec) { s.VPCID = migration.Pending("vpc-dev") },
 			check: func(t *testing.T, f *fx) { assert.Empty(t, f.cloud.Calls()) },
 		},
 	})
@@ -161,13 +161,13 @@ func TestEnsureFlowLogs(t *testing.T) {
 		},
 		{
 			name: "a changed traffic type is refused", setup: ensureOnce,
-			mod:     func(s *network.FlowLogsSpec) { s.TrafficType = "REJECT" },
+			mod:     func(_ *fx, s *network.FlowLogsSpec) { s.TrafficType = "REJECT" },
 			wantErr: "flow logs are immutable",
 		},
 		{name: "dry run on missing flow logs writes nothing", dryRun: true, want: want(create, create, create)},
 		{
 			name: "dry run with a pending VPC and key calls no EC2 API", dryRun: true, want: want(create, create, create),
-			mod: func(s *network.FlowLogsSpec) {
+			mod: func(_ *fx, s *network.FlowLogsSpec) {
 				s.VPCID, s.KMSKeyARN = migration.Pending("vpc-dev"), migration.Pending("alias/migration-dev")
 			},
 			check: func(t *testing.T, f *fx) { assert.Zero(t, f.cloud.Count("EC2", "")) },
@@ -227,13 +227,13 @@ func TestEnsureVPNGateway(t *testing.T) {
 		},
 		{
 			name: "a changed ASN is refused", setup: ensureOnce,
-			mod:     func(s *network.VPNGatewaySpec) { s.AmazonSideASN = 64600 },
+			mod:     func(_ *fx, s *network.VPNGatewaySpec) { s.AmazonSideASN = 64600 },
 			wantErr: "amazonSideAsn is immutable",
 		},
 		{name: "dry run on a missing gateway writes nothing", dryRun: true, want: want(create)},
 		{
 			name: "dry run with a pending VPC calls nothing", dryRun: true, want: want(create),
-			mod:   func(s *network.VPNGatewaySpec) { s.VPCID = migration.Pending("vpc-dev") },
+			mod:   func(_ *fx, s *network.VPNGatewaySpec) { s.VPCID = migration.Pending("vpc-dev") },
 			check: func(t *testing.T, f *fx) { assert.Empty(t, f.cloud.Calls()) },
 		},
 	})

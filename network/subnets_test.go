@@ -60,7 +60,7 @@ func TestEnsureSubnets(t *testing.T) {
 		},
 		{
 			name: "a changed prefix length is refused", setup: ensureOnce,
-			mod:     func(s *network.SubnetsSpec) { s.PrivatePrefix = 21 },
+			mod:     func(_ *fx, s *network.SubnetsSpec) { s.PrivatePrefix = 21 },
 			wantErr: "cidr is immutable",
 		},
 		{
@@ -74,7 +74,7 @@ func TestEnsureSubnets(t *testing.T) {
 		},
 		{
 			name: "dry run with a pending VPC reads only the zones", dryRun: true,
-			mod:  func(s *network.SubnetsSpec) { s.VPCID = migration.Pending("vpc-dev") },
+			mod:  func(_ *fx, s *network.SubnetsSpec) { s.VPCID = migration.Pending("vpc-dev") },
 			want: map[string][]migration.Action{network.KindSubnet: n(6, create)},
 			check: func(t *testing.T, f *fx) {
 				for _, c := range f.cloud.Calls() {

@@ -319,31 +319,35 @@ func EnsureVPNConnection(ctx context.Context, env migration.Env, c VPNConnection
 }
 
 func ensureVPNConnection(ctx context.Context, env migration.Env, c VPNConnectionClients, spec VPNConnectionSpec, name string) (VPNConnection, error) {
-	group, err := migration.EnsureLogGroup(ctx, env, c.Logs, spec.logGroup(env))
-	if err != nil {
-		return VPNConnection{}, err
-	}
-	out := VPNConnection{Name: name, LogGroupARN: group.ARN}
-	// Read the keys first: a missing secret must fail before any write.
+	// Read the keys and check the gateway first: a missing secret or a
+	// wrong ASN must fail before any write.
 	keys := [2]string{}
 	for i, t := range spec.Tunnels {
 		if t.PreSharedKeySecretARN != "" {
+			var err error
 			if keys[i], err = readSecret(ctx, c.Secrets, fmt.Sprintf("vpn.tunnels[%d].preSharedKeySecretArn", i), t.PreSharedKeySecretARN); err != nil {
 				return VPNConnection{}, err
 			}
 		}
 	}
+	if !migration.IsPending(spec.VPNGatewayID) {
+		if err := checkGatewayASN(ctx, c.EC2, spec); err != nil {
+			return VPNConnection{}, err
+		}
+	}
+	group, err := migration.EnsureLogGroup(ctx, env, c.Logs, spec.logGroup(env))
+	if err != nil {
+		return VPNConnection{}, err
+	}
+	out := VPNConnection{Name: name, LogGroupARN: group.ARN}
 	if out.CustomerGatewayID, err = ensureCustomerGateway(ctx, env, c.EC2, spec); err != nil {
 		return VPNConnection{}, err
 	}
 	createDiff := []migration.FieldDiff{{Field: "customerGateway", To: out.CustomerGatewayID}, {Field: "vpnGateway", To: spec.VPNGatewayID}, {Field: "routing", To: "BGP"}}
-	if migration.AnyPending(spec.VPNGatewayID, out.CustomerGatewayID, group.ARN) && env.DryRun {
+	if migration.IsPending(spec.VPNGatewayID) { // a pending gateway has no connection yet
 		out.ID = migration.Pending(name)
 		report(env, KindVPNConnection, name, out.ID, migration.ActionCreate, createDiff, "")
 		return out, nil
-	}
-	if err := checkGatewayASN(ctx, c.EC2, spec); err != nil {
-		return VPNConnection{}, err
 	}
 	found, err := findVPNConnection(ctx, env, c.EC2, name)
 	if err != nil {
@@ -351,7 +355,7 @@ func ensureVPNConnection(ctx context.Context, env migration.Env, c VPNConnection
 	}
 	want := spec.crypto()
 	if found == nil {
-		if env.DryRun {
+		if env.DryRun || migration.IsPending(out.CustomerGatewayID) {
 			out.ID = migration.Pending(name)
 			report(env, KindVPNConnection, name, out.ID, migration.ActionCreate, createDiff, "")
 			return out, nil
@@ -398,18 +402,15 @@ func ensureVPNConnection(ctx context.Context, env migration.Env, c VPNConnection
 	if found.Options != nil {
 		have = found.Options.TunnelOptions
 	}
-	slices.SortFunc(have, func(a, b types.TunnelOption) int {
-		return strings.Compare(aws.ToString(a.OutsideIpAddress), aws.ToString(b.OutsideIpAddress))
-	})
-	for i := range min(len(have), 2) {
-		d := tunnelDiff(fmt.Sprintf("tunnel%d.", i+1), have[i], want, spec.Tunnels[i], keys[i], group.ARN)
+	for i, h := range matchTunnels(have, spec.Tunnels) {
+		if h < 0 {
+			continue
+		}
+		d := tunnelDiff(fmt.Sprintf("tunnel%d.", i+1), have[h], want, spec.Tunnels[i], keys[i], group.ARN)
 		if len(d) > 0 {
 			diff = append(diff, d...)
 			m := tunnelSpec(want, spec.Tunnels[i], keys[i], group.ARN)
-			if spec.Tunnels[i].InsideCIDR == "" {
-				m.TunnelInsideCidr = nil // AWS's choice stands
-			}
-			mods = append(mods, &ec2.ModifyVpnTunnelOptionsInput{VpnConnectionId: aws.String(out.ID), VpnTunnelOutsideIpAddress: have[i].OutsideIpAddress, TunnelOptions: modifySpec(m)})
+			mods = append(mods, &ec2.ModifyVpnTunnelOptionsInput{VpnConnectionId: aws.String(out.ID), VpnTunnelOutsideIpAddress: have[h].OutsideIpAddress, TunnelOptions: modifySpec(m)})
 		}
 	}
 	missing, d := tagDiff(awsx.FromEC2Tags(found.Tags), env.NameTags(name))
@@ -443,6 +444,35 @@ func ensureVPNConnection(ctx context.Context, env migration.Env, c VPNConnection
 	return out, nil
 }
 
+// matchTunnels pairs the spec's tunnels with the connection's: a spec
+// tunnel naming an inside CIDR takes the tunnel with that CIDR, the others
+// take the remaining tunnels in the order EC2 lists them. It returns, for
+// each spec tunnel, the index in have (or -1).
+func matchTunnels(have []types.TunnelOption, want [2]TunnelSpec) [2]int {
+	out := [2]int{-1, -1}
+	used := make([]bool, len(have))
+	for i, t := range want {
+		for h, o := range have {
+			if t.InsideCIDR != "" && !used[h] && aws.ToString(o.TunnelInsideCidr) == t.InsideCIDR {
+				out[i], used[h] = h, true
+				break
+			}
+		}
+	}
+	for i := range want {
+		if out[i] >= 0 {
+			continue
+		}
+		for h := range have {
+			if !used[h] {
+				out[i], used[h] = h, true
+				break
+			}
+		}
+	}
+	return out
+}
+
 func fillVPN(out *VPNConnection, v *types.VpnConnection) {
 	out.State = string(v.State)
 	out.Tunnels = nil
@@ -457,7 +487,6 @@ func fillVPN(out *VPNConnection, v *types.VpnConnection) {
 		}
 		out.Tunnels = append(out.Tunnels, tt)
 	}
-	slices.SortFunc(out.Tunnels, func(a, b Tunnel) int { return strings.Compare(a.OutsideIP, b.OutsideIP) })
 }
 
 // tunnelSpec builds one tunnel's options. key is the pre-shared key, ""
