@@ -445,7 +445,7 @@ func (c FileStorage) Validate() error {
 		errs = append(errs, fmt.Errorf("fileStorage.fsType: %q must match %s", c.FSType, PatternFSType))
 	}
 	if !match(PatternRelPath, c.ReadPath) || slices.Contains(strings.Split(c.ReadPath, "/"), "..") {
-		errs = append(errs, fmt.Errorf("fileStorage.readPath: %q must be a path under the mount point, without ..", c.ReadPath))
+		errs = append(errs, fmt.Errorf("fileStorage.readPath: %q must be a path under the mount point without \"..\" components", c.ReadPath))
 	}
 	if err := checkSeconds("fileStorage.timeout", c.Timeout); err != nil {
 		errs = append(errs, err)

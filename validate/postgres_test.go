@@ -73,7 +73,11 @@ func startPostgres(t *testing.T) *pgServer {
 	t.Helper()
 	bin := pgBinDir()
 	if bin == "" {
-		t.Skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed: install the postgresql package to run this integration test")
+		const msg = "PostgreSQL server binaries (initdb, pg_ctl) are not installed: install the postgresql package to run this integration test"
+		if os.Getenv("CUTOVER_REQUIRE_POSTGRES") != "" {
+			t.Fatal(msg + " (CUTOVER_REQUIRE_POSTGRES is set)")
+		}
+		t.Skip(msg)
 	}
 	dir, err := os.MkdirTemp("", "cutover-pg-")
 	require.NoError(t, err)
