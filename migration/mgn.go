@@ -750,7 +750,7 @@ type waveStep struct {
 	// again rather than skipped.
 	launches bool
 	// check refuses a server for a reason beyond its lifecycle state.
-	check func(ServerStatus, *mgntypes.SourceServer) error
+	check func(context.Context, ServerStatus, *mgntypes.SourceServer) error
 	// run does the step and returns the launch job to wait for, if any.
 	run func(ctx context.Context, id string) (job string, err error)
 }
@@ -784,7 +784,7 @@ func LaunchTestInstances(ctx context.Context, env Env, api MGNServersAPI, wave W
 func MarkReadyForCutover(ctx context.Context, env Env, api MGNServersAPI, wave Wave, rec ProgressRecorder) (WaveResult, error) {
 	return runWave(ctx, env, api, wave, rec, waveStep{
 		kind: KindReadyForCutover, op: "ChangeServerLifeCycleState", from: []string{string(mgntypes.LifeCycleStateTesting)}, done: string(mgntypes.LifeCycleStateReadyForCutover),
-		check: func(_ ServerStatus, s *mgntypes.SourceServer) error {
+		check: func(_ context.Context, _ ServerStatus, s *mgntypes.SourceServer) error {
 			if s.LaunchedInstance == nil || aws.ToString(s.LaunchedInstance.Ec2InstanceID) == "" {
 				return errors.New("its test instance has not launched; launch and test it first")
 			}
@@ -807,7 +807,7 @@ func MarkReadyForCutover(ctx context.Context, env Env, api MGNServersAPI, wave W
 func StartWaveCutover(ctx context.Context, env Env, api MGNServersAPI, wave Wave, rec ProgressRecorder) (WaveResult, error) {
 	return runWave(ctx, env, api, wave, rec, waveStep{
 		kind: KindCutoverLaunch, op: "StartCutover", launches: true, from: []string{string(mgntypes.LifeCycleStateReadyForCutover)}, done: string(mgntypes.LifeCycleStateCuttingOver),
-		check: func(st ServerStatus, _ *mgntypes.SourceServer) error {
+		check: func(_ context.Context, st ServerStatus, _ *mgntypes.SourceServer) error {
 			if st.Replication != string(mgntypes.DataReplicationStateContinuous) {
 				return fmt.Errorf("data replication is %s (lag %s), not CONTINUOUS; cutting over now would lose recent writes", st.Replication, st.Lag)
 			}
@@ -834,9 +834,19 @@ func StartWaveCutover(ctx context.Context, env Env, api MGNServersAPI, wave Wave
 func FinalizeWaveCutover(ctx context.Context, env Env, api MGNServersAPI, wave Wave, rec ProgressRecorder) (WaveResult, error) {
 	return runWave(ctx, env, api, wave, rec, waveStep{
 		kind: KindCutoverFinalized, op: "FinalizeCutover", from: []string{string(mgntypes.LifeCycleStateCuttingOver)}, done: string(mgntypes.LifeCycleStateCutover),
-		check: func(_ ServerStatus, s *mgntypes.SourceServer) error {
+		check: func(ctx context.Context, _ ServerStatus, s *mgntypes.SourceServer) error {
 			if s.LaunchedInstance == nil || aws.ToString(s.LaunchedInstance.Ec2InstanceID) == "" {
 				return errors.New("its cutover instance has not launched")
+			}
+			// The launched instance must come from a cutover launch, not
+			// from an earlier test.
+			job := aws.ToString(s.LaunchedInstance.JobID)
+			out, err := api.DescribeJobs(ctx, &mgn.DescribeJobsInput{Filters: &mgntypes.DescribeJobsRequestFilters{JobIDs: []string{job}}})
+			if err != nil {
+				return fmt.Errorf("describe launch job %s: %w", job, err)
+			}
+			if len(out.Items) == 0 || out.Items[0].InitiatedBy != mgntypes.InitiatedByStartCutover {
+				return fmt.Errorf("instance %s was not launched by a cutover (job %s)", aws.ToString(s.LaunchedInstance.Ec2InstanceID), job)
 			}
 			return nil
 		},
@@ -909,7 +919,7 @@ func serverStep(ctx context.Context, env Env, api MGNServersAPI, wave Wave, rec 
 		return out
 	}
 	if step.check != nil {
-		if err := step.check(st, r.server); err != nil {
+		if err := step.check(ctx, st, r.server); err != nil {
 			out.Err = err
 			return out
 		}
