@@ -93,9 +93,13 @@ type Query struct {
 	Expression string            `json:"expression,omitempty"`
 	Metrics    map[string]Metric `json:"metrics,omitempty"`
 	// SamplesID names the metric of Metrics whose value is a period's
-	// sample count, for an expression rule with MinSamples (a single-metric
-	// rule uses the metric's own SampleCount).
+	// sample count, for an expression rule with MinSamples.
 	SamplesID string `json:"samplesId,omitempty"`
+	// Samples is the metric whose value is a period's sample count, for a
+	// single-metric rule with MinSamples; nil means the metric's own
+	// SampleCount (for a latency percentile, the load balancer's
+	// RequestCount is the usual choice).
+	Samples *Metric `json:"samples,omitempty"`
 	// Period is the length of one datapoint: 10, 20 or 30 seconds or a
 	// multiple of a minute.
 	Period time.Duration `json:"period"`
@@ -299,10 +303,16 @@ func (r Rule) validateQuery() []error {
 		return errs
 	case q.Metric != nil:
 		wrap(checkMetric("metric", *q.Metric))
+		if q.Samples != nil {
+			wrap(checkMetric("samples", *q.Samples))
+		}
 		if len(q.Metrics) > 0 || q.SamplesID != "" {
 			wrap(errors.New("metrics: only an expression rule has metrics and samplesId"))
 		}
 		return errs
+	}
+	if q.Samples != nil {
+		wrap(errors.New("samples: an expression rule names its sample count with samplesId"))
 	}
 	if len(q.Expression) > 1024 {
 		wrap(errors.New("expression: at most 1024 characters"))

@@ -71,8 +71,7 @@ func (r Rule) dataQueries(id string) (qs []types.MetricDataQuery, valueID, sampl
 	if q.Metric != nil {
 		qs = append(qs, types.MetricDataQuery{Id: aws.String(id), MetricStat: metricStat(*q.Metric, q.Period), ReturnData: aws.Bool(true)})
 		if r.MinSamples > 0 {
-			n := *q.Metric
-			n.Stat = "SampleCount"
+			n := r.samplesMetric()
 			samplesID = id + "n"
 			qs = append(qs, types.MetricDataQuery{Id: aws.String(samplesID), MetricStat: metricStat(n, q.Period), ReturnData: aws.Bool(true)})
 		}
@@ -106,8 +105,7 @@ func (r Rule) alarmMetrics() alarmMetrics {
 		if r.MinSamples == 0 {
 			return alarmMetrics{single: metricStat(*q.Metric, q.Period)}
 		}
-		n := *q.Metric
-		n.Stat = "SampleCount"
+		n := r.samplesMetric()
 		return alarmMetrics{metrics: []types.MetricDataQuery{
 			{Id: aws.String("m"), MetricStat: metricStat(*q.Metric, q.Period), ReturnData: aws.Bool(false)},
 			{Id: aws.String("n"), MetricStat: metricStat(n, q.Period), ReturnData: aws.Bool(false)},
@@ -128,6 +126,16 @@ func (r Rule) alarmMetrics() alarmMetrics {
 		types.MetricDataQuery{Id: aws.String("r"), Expression: aws.String("IF(m_" + q.SamplesID + " >= " + minSamples + ", v)"), Label: aws.String(r.Name), ReturnData: aws.Bool(true)},
 	)
 	return alarmMetrics{metrics: qs}
+}
+
+// samplesMetric returns the sample-count metric of a single-metric rule.
+func (r Rule) samplesMetric() Metric {
+	if r.Query.Samples != nil {
+		return *r.Query.Samples
+	}
+	n := *r.Query.Metric
+	n.Stat = "SampleCount"
+	return n
 }
 
 // describeQuery renders a rule's query on one line for the ledger.
@@ -152,7 +160,13 @@ func (r Rule) describeQuery() string {
 	}
 	s += " per " + q.Period.String()
 	if r.MinSamples > 0 {
-		s += " (min " + strconv.FormatFloat(r.MinSamples, 'f', -1, 64) + " samples)"
+		s += " (min " + strconv.FormatFloat(r.MinSamples, 'f', -1, 64) + " samples"
+		if q.Metric != nil {
+			s += " of " + metric(r.samplesMetric())
+		} else {
+			s += " of " + q.SamplesID
+		}
+		s += ")"
 	}
 	return s
 }

@@ -92,7 +92,8 @@ const (
 //     of 3 minutes, counted only in minutes with at least 50 requests
 //     (FILL makes a minute without 5xx a 0); no data is inconclusive.
 //   - green-p99-latency: TargetResponseTime p99 above 1.5 s in 3 of 5
-//     minutes, counted only in minutes with at least 100 requests.
+//     minutes, counted only in minutes with at least 100 requests
+//     (RequestCount).
 //   - dms-cdc-latency: CDCLatencyTarget of the forward task (AWS/DMS,
 //     ReplicationInstanceIdentifier + ReplicationTaskIdentifier), Maximum
 //     per 5 minutes, above 300 s in 2 of 2.
@@ -153,7 +154,7 @@ func DefaultPolicy(env migration.Env, spec DefaultRulesSpec) (Policy, error) {
 			{
 				Name:        RuleGreenP99Latency,
 				Description: "p99 target response time of the green load balancer, in seconds",
-				Query:       Query{Metric: ptr(alb("TargetResponseTime", "p99")), Period: time.Minute},
+				Query:       Query{Metric: ptr(alb("TargetResponseTime", "p99")), Samples: ptr(alb("RequestCount", "Sum")), Period: time.Minute},
 				Comparator:  GreaterThan, Threshold: durDefault(spec.MaxP99Latency, 1500*time.Millisecond).Seconds(),
 				EvaluationPeriods: 5, DatapointsToAlarm: 3, Missing: MissingInconclusive, MinSamples: 100,
 				ClearAfter: 3, ErrorLimit: 2,
