@@ -38,8 +38,8 @@ var greenDims = map[string]string{"Service": "green"}
 // scenarioPolicy: ErrorRate > 5 % in 2 of 3 minutes rolls back.
 func scenarioPolicy() rollback.Policy {
 	return rollback.Policy{DataLossBudget: time.Minute, Rules: []rollback.Rule{{
-		Name:  "errors",
-		Query: rollback.Query{Metric: &rollback.Metric{Namespace: "App", Name: "ErrorRate", Dimensions: greenDims, Stat: "Average"}, Period: time.Minute},
+		Name:       "errors",
+		Query:      rollback.Query{Metric: &rollback.Metric{Namespace: "App", Name: "ErrorRate", Dimensions: greenDims, Stat: "Average"}, Period: time.Minute},
 		Comparator: rollback.GreaterThan, Threshold: 5, EvaluationPeriods: 3, DatapointsToAlarm: 2,
 		Missing: rollback.MissingInconclusive, ClearAfter: 2, ErrorLimit: 1,
 	}}}
@@ -74,7 +74,7 @@ func (s *scenario) controller() *rollback.Controller {
 	return &rollback.Controller{
 		Env: s.env, Policy: scenarioPolicy(), Router: s.router, Store: s.store, Notifier: s.notifier, Replication: s.repl,
 		Metrics: rollback.Source{API: s.cloud.CloudWatch()}, Owner: "alice@ops",
-		Gates:   rollback.Gates{MaxForwardLag: 30 * time.Second, Validations: []string{"smoke"}, RecordTTL: recordTTL, RetryInterval: 30 * time.Second, Timeout: 3 * time.Minute},
+		Gates: rollback.Gates{MaxForwardLag: 30 * time.Second, Validations: []string{"smoke"}, RecordTTL: recordTTL, RetryInterval: 30 * time.Second, Timeout: 3 * time.Minute},
 		OnEvent: func(e rollback.Event) {
 			s.mu.Lock()
 			s.events = append(s.events, e)
@@ -473,5 +473,3 @@ func TestControllerRetryAfterRollback(t *testing.T) {
 	assert.Equal(t, migration.PhaseComplete, s.store.current())
 	assert.Equal(t, []int{10, 25, 50, 100}, s.router.greens())
 }
-
-

@@ -325,4 +325,3 @@ func (f *fakeReplication) startCount() int {
 	defer f.mu.Unlock()
 	return f.starts
 }
-
