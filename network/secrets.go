@@ -65,7 +65,8 @@ func checkSecretARN(field, arn string) error {
 	}
 	parts := strings.SplitN(arn, ":", 7)
 	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "secretsmanager" || parts[5] != "secret" || parts[6] == "" {
-		return fmt.Errorf("%s: %q is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>); secrets are never put in a spec", field, arn)
+		// The value is not echoed: it may be the secret itself, pasted in.
+		return fmt.Errorf("%s: not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>); secrets are never put in a spec", field)
 	}
 	return nil
 }

@@ -364,10 +364,16 @@ func ensureVPNConnection(ctx context.Context, env migration.Env, c VPNConnection
 		for i, t := range spec.Tunnels {
 			opts = append(opts, tunnelSpec(want, t, keys[i], group.ARN))
 		}
-		created, err := c.EC2.CreateVpnConnection(ctx, &ec2.CreateVpnConnectionInput{
-			Type: aws.String(string(types.GatewayTypeIpsec1)), CustomerGatewayId: aws.String(out.CustomerGatewayID), VpnGatewayId: aws.String(spec.VPNGatewayID),
-			Options:           &types.VpnConnectionOptionsSpecification{StaticRoutesOnly: aws.Bool(false), TunnelOptions: opts},
-			TagSpecifications: awsx.TagSpec(types.ResourceTypeVpnConnection, env.NameTags(name)),
+		var created *ec2.CreateVpnConnectionOutput
+		// A customer gateway just created may not be visible yet.
+		err := env.Retry(ctx, []string{"InvalidCustomerGatewayID.NotFound"}, func(ctx context.Context) error {
+			var err error
+			created, err = c.EC2.CreateVpnConnection(ctx, &ec2.CreateVpnConnectionInput{
+				Type: aws.String(string(types.GatewayTypeIpsec1)), CustomerGatewayId: aws.String(out.CustomerGatewayID), VpnGatewayId: aws.String(spec.VPNGatewayID),
+				Options:           &types.VpnConnectionOptionsSpecification{StaticRoutesOnly: aws.Bool(false), TunnelOptions: opts},
+				TagSpecifications: awsx.TagSpec(types.ResourceTypeVpnConnection, env.NameTags(name)),
+			})
+			return err
 		})
 		if err != nil {
 			return VPNConnection{}, fmt.Errorf("create: %w", err)
