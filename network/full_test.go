@@ -75,7 +75,9 @@ func destroyAll(ctx context.Context, env migration.Env, cloud *fakecloud.Cloud) 
 		func() error {
 			return network.DeleteDirectConnect(ctx, env, network.DirectConnectClients{DX: cloud.DirectConnect()}, network.DirectConnectSpec{AmazonSideASN: 64513, VPCCIDR: vpcBlock})
 		},
-		func() error { return network.DeleteVPNGateway(ctx, env, ec2c, network.VPNGatewaySpec{AmazonSideASN: 64512}) },
+		func() error {
+			return network.DeleteVPNGateway(ctx, env, ec2c, network.VPNGatewaySpec{AmazonSideASN: 64512})
+		},
 		func() error { return network.DeleteRouteTables(ctx, env, ec2c, network.RouteTablesSpec{}) },
 		func() error {
 			return network.DeleteResolverEndpoint(ctx, env, network.ResolverClients{EC2: ec2c, Resolver: cloud.Resolver()}, network.ResolverEndpointSpec{OnPremCIDR: onPrem, Subnets: []network.Subnet{{ID: "subnet-1", AZ: "a"}, {ID: "subnet-2", AZ: "b"}}})
