@@ -266,7 +266,25 @@ func ensureTargetSecret(ctx context.Context, env migration.Env, db RDSAPI, api S
 			return err
 		})
 	}
-	if !slices.Contains(d.VersionIdsToStages[token], "AWSCURRENT") {
+	if stages, ok := d.VersionIdsToStages[token]; ok && !slices.Contains(stages, "AWSCURRENT") {
+		// The right version exists but someone made another one current:
+		// Secrets Manager ignores a repeated token, so move the label back.
+		current := ""
+		for v, st := range d.VersionIdsToStages {
+			if slices.Contains(st, "AWSCURRENT") {
+				current = v
+			}
+		}
+		diff = append(diff, migration.FieldDiff{Field: "value", From: "(changed by hand)", To: "(synced from the RDS master user secret)"})
+		writes = append(writes, func() error {
+			in := &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(arn), VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(token)}
+			if current != "" {
+				in.RemoveFromVersionId = aws.String(current)
+			}
+			_, err := api.UpdateSecretVersionStage(ctx, in)
+			return err
+		})
+	} else if !ok {
 		diff = append(diff, migration.FieldDiff{Field: "value", From: "(stale)", To: "(synced from the RDS master user secret)"})
 		writes = append(writes, func() error {
 			value, err := targetValue(ctx, api, src, spec.DatabaseName)

@@ -387,6 +387,60 @@ func (f *SecretsManager) UpdateSecret(ctx context.Context, in *secretsmanager.Up
 	return out, err
 }
 
+// UpdateSecretVersionStage moves a staging label: off RemoveFromVersionId
+// (which must hold it, if the label is attached anywhere) and onto
+// MoveToVersionId. Moving AWSCURRENT makes the old current version
+// AWSPREVIOUS, as Secrets Manager does.
+func (f *SecretsManager) UpdateSecretVersionStage(ctx context.Context, in *secretsmanager.UpdateSecretVersionStageInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error) {
+	var out *secretsmanager.UpdateSecretVersionStageOutput
+	err := f.c.call(ctx, secretsmanager.ServiceID, "UpdateSecretVersionStage", true, func() error {
+		sec, err := f.live(aws.ToString(in.SecretId))
+		if err != nil {
+			return err
+		}
+		if sec.OwningService != "" {
+			return apiError("InvalidRequestException", "You can't modify secret %s because it's managed by %s.", sec.Name, sec.OwningService)
+		}
+		stage := aws.ToString(in.VersionStage)
+		if stage == "" {
+			return apiError("InvalidParameterException", "VersionStage is required")
+		}
+		var holder *secretVersion
+		for _, v := range sec.Versions {
+			if slices.Contains(v.Stages, stage) {
+				holder = v
+			}
+		}
+		if holder != nil && aws.ToString(in.RemoveFromVersionId) != holder.ID {
+			return apiError("InvalidParameterException", "The staging label %s is currently attached to version %s, so you must explicitly reference that version in RemoveFromVersionId.", stage, holder.ID)
+		}
+		var target *secretVersion
+		if in.MoveToVersionId != nil {
+			target = sec.Versions[*in.MoveToVersionId]
+			if target == nil {
+				return notFound("ResourceNotFoundException", "Secrets Manager can't find the specified secret version.")
+			}
+		}
+		if holder != nil {
+			holder.Stages = slices.DeleteFunc(holder.Stages, func(s string) bool { return s == stage })
+			if stage == "AWSCURRENT" && target != nil {
+				for _, v := range sec.Versions {
+					v.Stages = slices.DeleteFunc(v.Stages, func(s string) bool { return s == "AWSPREVIOUS" })
+				}
+				holder.Stages = append(holder.Stages, "AWSPREVIOUS")
+			}
+		}
+		if target != nil {
+			target.Stages = slices.DeleteFunc(target.Stages, func(s string) bool { return s == stage || (stage == "AWSCURRENT" && s == "AWSPREVIOUS") })
+			target.Stages = append(target.Stages, stage)
+		}
+		sec.Changed = f.c.now()
+		out = &secretsmanager.UpdateSecretVersionStageOutput{ARN: aws.String(sec.ARN), Name: aws.String(sec.Name)}
+		return nil
+	})
+	return out, err
+}
+
 // TagResource adds or overwrites tags on a secret.
 func (f *SecretsManager) TagResource(ctx context.Context, in *secretsmanager.TagResourceInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.TagResourceOutput, error) {
 	err := f.c.call(ctx, secretsmanager.ServiceID, "TagResource", true, func() error {
