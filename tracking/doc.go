@@ -36,7 +36,7 @@
 //	state#database#<task>        one per DMS task (lag, status)     RecordDatabase
 //	state#transfer#<task>        one per file transfer              RecordTransfer
 //	state#validation#<name>      latest result of each validation   RecordValidation
-//	event#<time>#<random>        the history, one item per event    Record and every writer above
+//	event#<time>#<seq>#<random>  the history, one item per event    Record and every writer above
 //
 // The key attributes are pk and sk (strings); "kind" names the item type.
 // Times are RFC 3339 UTC with a fixed nine-digit fraction, so event keys

@@ -235,8 +235,7 @@ func (s *Store) Lock(ctx context.Context, owner string) (func(context.Context) e
 					mu.Lock()
 					lost = err
 					mu.Unlock()
-					s.env.Log().Error("lease lost", "env", s.env.Suffix, "owner", owner, "error", err)
-					_ = s.Record(kctx, migration.HistoryEntry{Type: EventLeaseReleased, Actor: owner, Summary: "lease lost by " + owner + ": " + err.Error()})
+					s.recordLost(kctx, owner, err)
 					return
 				case err != nil:
 					// Transient: try again at the next tick; the lease has
@@ -265,10 +264,22 @@ func (s *Store) Lock(ctx context.Context, owner string) (func(context.Context) e
 				return
 			}
 			unlockErr = s.Release(ctx, held)
+			if errors.Is(unlockErr, ErrLeaseLost) {
+				s.recordLost(ctx, owner, unlockErr)
+			}
 		})
 		return unlockErr
 	}
 	return unlock, nil
+}
+
+// recordLost logs and records that owner's lease was lost while it
+// believed it held it.
+func (s *Store) recordLost(ctx context.Context, owner string, err error) {
+	s.env.Log().Error("lease lost", "env", s.env.Suffix, "owner", owner, "error", err)
+	if rerr := s.Record(context.WithoutCancel(ctx), migration.HistoryEntry{Type: EventLeaseLost, Actor: owner, Summary: "lease lost by " + owner + ": " + err.Error()}); rerr != nil {
+		s.env.Log().Error("lease event not recorded", "env", s.env.Suffix, "error", rerr)
+	}
 }
 
 var _ migration.Locker = (*Store)(nil)

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -87,9 +87,6 @@ type Store struct {
 	statusEvents int
 	lockTTL      time.Duration
 	keepAlive    bool
-
-	mu      sync.Mutex
-	lastKey time.Time // time of the last event key this Store wrote
 }
 
 // NewStore returns the Store of env's migration. It validates the env and
@@ -410,6 +407,7 @@ const (
 	EventLeaseAcquired      = "lease-acquired"
 	EventLeaseTakenOver     = "lease-taken-over"
 	EventLeaseReleased      = "lease-released"
+	EventLeaseLost          = "lease-lost"
 )
 
 type eventItem struct {
@@ -417,22 +415,22 @@ type eventItem struct {
 	migration.HistoryEntry
 }
 
-// eventKey returns a new event sort key: "event#<time>#<random>". The time
-// is the entry's, moved past the last key this Store wrote when the clock
-// has not advanced, so one Store's events keep their order; the random
-// part keeps keys of different writers apart.
-func (s *Store) eventKey(t time.Time) string {
-	s.mu.Lock()
-	if !t.After(s.lastKey) && s.lastKey.Sub(t) < time.Second {
-		t = s.lastKey.Add(time.Nanosecond)
-	}
-	if t.After(s.lastKey) {
-		s.lastKey = t
-	}
-	s.mu.Unlock()
-	var b [6]byte
+// eventSeq orders the events written at one instant. It only ever grows
+// in a process, and starts at the wall clock's nanoseconds, so that a
+// later process (a second run against a simulated clock that stood still)
+// sorts after an earlier one. It is a tiebreaker, never a time.
+var eventSeq atomic.Uint64
+
+func init() { eventSeq.Store(uint64(time.Now().UnixNano())) }
+
+// eventKey returns a new event sort key:
+// "event#<entry time>#<sequence>#<random>". Events sort by their time;
+// events of one instant by the order this process wrote them; the random
+// part keeps keys of concurrent processes apart.
+func eventKey(t time.Time) string {
+	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return skEventPrefix + fmtTime(t) + "#" + hex.EncodeToString(b[:])
+	return fmt.Sprintf("%s%s#%016x#%s", skEventPrefix, fmtTime(t), eventSeq.Add(1), hex.EncodeToString(b[:]))
 }
 
 // maxItem is DynamoDB's item size limit; the Store refuses larger records
@@ -448,7 +446,7 @@ func (s *Store) eventPut(e migration.HistoryEntry) (*types.Put, error) {
 	if e.Actor == "" {
 		e.Actor = s.actor
 	}
-	item, err := marshal(eventItem{itemHeader: itemHeader{PK: s.pk, SK: s.eventKey(e.Time), Kind: kindEvent}, HistoryEntry: e})
+	item, err := marshal(eventItem{itemHeader: itemHeader{PK: s.pk, SK: eventKey(e.Time), Kind: kindEvent}, HistoryEntry: e})
 	if err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
