@@ -77,9 +77,9 @@ func TestEnsureTopic(t *testing.T) {
 			wantChanges: []string{"update sns-topic migration-notifications-dev"},
 		},
 		{
-			name:  "the spec is authoritative: a confirmed extra is removed, an unconfirmed one left to expire",
-			setup: ensured(email, queue, lambda),
-			subs:  []tracking.Subscription{lambda, pager},
+			name:       "the spec is authoritative: a confirmed extra is removed, an unconfirmed one left to expire",
+			setup:      ensured(email, queue, lambda),
+			subs:       []tracking.Subscription{lambda, pager},
 			wantWrites: []string{"Subscribe", "Unsubscribe"},
 			wantChanges: []string{"create sns-subscription https:https://events.pager.example/…", "delete sns-subscription sqs:" + queue.Endpoint,
 				"noop sns-subscription email:oncall@bank.example", "noop sns-subscription lambda:" + lambda.Endpoint, "noop sns-topic migration-notifications-dev"},
