@@ -98,7 +98,9 @@ func TestEnsureInstance(t *testing.T) {
 		},
 		{
 			name: "storage grows and the engine upgrades at once with ApplyImmediately", setup: ensureInstance,
-			edit:       func(s *dms.InstanceSpec) { s.AllocatedStorageGB, s.EngineVersion, s.ApplyImmediately = 300, "3.6.1", true },
+			edit: func(s *dms.InstanceSpec) {
+				s.AllocatedStorageGB, s.EngineVersion, s.ApplyImmediately = 300, "3.6.1", true
+			},
 			wantAction: migration.ActionUpdate, wantWrites: []string{"ModifyReplicationInstance"},
 			check: func(t *testing.T, ri dmstypes.ReplicationInstance) {
 				assert.EqualValues(t, 300, ri.AllocatedStorage)

@@ -48,7 +48,7 @@ func TestEnsureTargetDB(t *testing.T) {
 		check      func(t *testing.T, db rdstypes.DBInstance)
 	}{
 		{
-			name: "missing is created: Multi-AZ, encrypted, gp3 with headroom, private, RDS-managed password, logs, no deletion protection",
+			name:       "missing is created: Multi-AZ, encrypted, gp3 with headroom, private, RDS-managed password, logs, no deletion protection",
 			wantAction: migration.ActionCreate, wantWrites: []string{"CreateDBInstance"},
 			check: func(t *testing.T, db rdstypes.DBInstance) {
 				assert.True(t, aws.ToBool(db.MultiAZ))
@@ -93,7 +93,9 @@ func TestEnsureTargetDB(t *testing.T) {
 			name: "storage grows at once with ApplyImmediately", setup: ensureDB,
 			edit:       func(f *fixture, s *dms.TargetDBSpec) { s.AllocatedStorageGB, s.ApplyImmediately = 1000, true },
 			wantAction: migration.ActionUpdate, wantWrites: []string{"ModifyDBInstance"},
-			check:      func(t *testing.T, db rdstypes.DBInstance) { assert.EqualValues(t, 1000, aws.ToInt32(db.AllocatedStorage)) },
+			check: func(t *testing.T, db rdstypes.DBInstance) {
+				assert.EqualValues(t, 1000, aws.ToInt32(db.AllocatedStorage))
+			},
 		},
 		{name: "a static parameter change is reported as waiting for a reboot, never rebooted", setup: func(f *fixture, spec dms.TargetDBSpec) {
 			ensureDB(f, spec)
