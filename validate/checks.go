@@ -227,7 +227,10 @@ func (c ApplicationHealth) steps() []Step {
 // the instance from the Secrets Manager secret SecretARN (a JSON object
 // with "username" and "password", the format of RDS-managed secrets) with
 // the instance role, writes the password to a mode-0600 password file that
-// it removes on exit, and passes the user name by environment. The
+// it removes on exit, and passes the user name by environment. The secret
+// moves between processes only through pipes fed by the shell's builtin
+// printf, so it is never in a process's arguments (visible in ps), and
+// never in an environment variable. The
 // connection uses sslmode=verify-full against RootCertFile, so it fails
 // unless the server's certificate chains to that CA and names Host; the
 // script also confirms from pg_stat_ssl that the session is encrypted.

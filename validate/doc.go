@@ -37,7 +37,8 @@
 // advance: any failing server blocks it, and the error names every one.
 //
 // EnsureSuite, RunSuite and DeleteSuite compose all of it for one env
-// from a Spec.
+// from a Spec; Steps gives the same as runbook steps for plan, apply and
+// destroy.
 //
 // # Local checks
 //

@@ -97,6 +97,9 @@ func migrationRuleSSM(name string) error {
 // already holds the content (a run that stopped before setting the
 // default) is made the default without a new version.
 //
+// Every version is JSON, of type Command, limited to TargetType
+// (/AWS::EC2::Instance), which is set on create and on every new version.
+//
 // It refuses to adopt a document of that name without the env's ownership
 // tag, and a document that is not a Command document (the type cannot
 // change). A document at its version limit (DocumentVersionLimitExceeded)
