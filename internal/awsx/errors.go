@@ -27,6 +27,7 @@ var notFoundCodes = map[string]string{
 	"ResourceNotFoundFault":      "databasemigrationservice",
 	"ResourceNotFound":           "cloudwatch (GetDashboard, DeleteAlarms)",
 	"NoSuchEntity":               "iam",
+	"NatGatewayNotFound":         "ec2 (DescribeNatGateways, DeleteNatGateway)",
 	"NoSuchHostedZone":           "route53",
 	"NoSuchHealthCheck":          "route53",
 	"NoSuchChange":               "route53",
