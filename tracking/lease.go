@@ -22,8 +22,9 @@ import (
 // when).
 var ErrLeaseHeld = errors.New("lease held by another owner")
 
-// ErrLeaseLost is wrapped by the error Renew and Release return when the
-// lease is no longer the caller's: it expired and someone took it over.
+// ErrLeaseLost is wrapped by the error the renew and release methods
+// return when the lease is no longer the caller's: it expired and someone
+// took it over.
 var ErrLeaseLost = errors.New("lease lost")
 
 // LeaseHeldError says who holds the lease and until when.
@@ -40,8 +41,9 @@ func (e *LeaseHeldError) Error() string {
 func (e *LeaseHeldError) Unwrap() error { return ErrLeaseHeld }
 
 // Lease is the env's lock: one owner at a time, until Expires. Token
-// identifies this holding; Renew and Release need it, so an owner whose
-// lease expired and was taken over cannot release the new holder's.
+// identifies this holding; RenewLease and ReleaseLease guard on it, so an
+// owner whose lease expired and was taken over cannot renew or release
+// the new holder's.
 type Lease struct {
 	Owner    string    `json:"owner"`
 	Token    string    `json:"token"`
@@ -128,11 +130,11 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Renew extends a lease the caller holds to ttl from now. It fails with
-// ErrLeaseLost if the lease is no longer the caller's (taken over after
-// it expired, or released). A lease that expired but was not taken over
-// is still the caller's and renews.
-func (s *Store) Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, error) {
+// RenewLease extends a lease the caller holds to ttl from now, guarded by
+// the lease's token. It fails with ErrLeaseLost if the lease is no longer
+// the caller's (taken over after it expired, or released). A lease that
+// expired but was not taken over is still the caller's and renews.
+func (s *Store) RenewLease(ctx context.Context, l Lease, ttl time.Duration) (Lease, error) {
 	if err := checkTTL(ttl); err != nil {
 		return Lease{}, fmt.Errorf("renew lease: %w", err)
 	}
@@ -167,16 +169,20 @@ func lostBecause(item map[string]types.AttributeValue) error {
 	return fmt.Errorf("%w: it was released", ErrLeaseLost)
 }
 
-// Release gives a lease up. Releasing a lease that is already gone is a
-// no-op; one that someone else took over fails with ErrLeaseLost and is
-// left to them.
-func (s *Store) Release(ctx context.Context, l Lease) error {
+// ReleaseLease gives a lease up, guarded by its token. Releasing a lease
+// that is already gone is a no-op; one that someone else took over fails
+// with ErrLeaseLost and is left to them.
+func (s *Store) ReleaseLease(ctx context.Context, l Lease) error {
+	return s.release(ctx, l.Owner, "#token = :token", map[string]string{"#token": "token"}, map[string]types.AttributeValue{":token": str(l.Token)})
+}
+
+func (s *Store) release(ctx context.Context, owner, cond string, names map[string]string, values map[string]types.AttributeValue) error {
 	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                           aws.String(s.table),
 		Key:                                 s.key(skLease),
-		ConditionExpression:                 aws.String("#token = :token"),
-		ExpressionAttributeNames:            map[string]string{"#token": "token"},
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":token": str(l.Token)},
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -184,16 +190,56 @@ func (s *Store) Release(ctx context.Context, l Lease) error {
 		if len(ccf.Item) == 0 {
 			return nil
 		}
-		return fmt.Errorf("release lease of %s for %s: %w", s.env.Suffix, l.Owner, lostBecause(ccf.Item))
+		return fmt.Errorf("release lease of %s for %s: %w", s.env.Suffix, owner, lostBecause(ccf.Item))
 	}
 	if err != nil {
-		return fmt.Errorf("release lease of %s for %s: %w", s.env.Suffix, l.Owner, err)
+		return fmt.Errorf("release lease of %s for %s: %w", s.env.Suffix, owner, err)
 	}
-	if err := s.Record(ctx, migration.HistoryEntry{Type: EventLeaseReleased, Actor: l.Owner, Summary: "lease released by " + l.Owner,
-		Details: map[string]string{"owner": l.Owner}}); err != nil {
+	if err := s.Record(ctx, migration.HistoryEntry{Type: EventLeaseReleased, Actor: owner, Summary: "lease released by " + owner,
+		Details: map[string]string{"owner": owner}}); err != nil {
 		s.env.Log().Error("lease event not recorded", "env", s.env.Suffix, "error", err)
 	}
 	return nil
+}
+
+// Renew extends owner's lease to StoreOptions.LockTTL from now: the
+// renewal a long-running holder of Lock (the cutover controller) makes
+// from its own loop. It fails with ErrLeaseLost when owner no longer
+// holds the lease (someone took it over after it expired, or it was
+// released). Owner names must be unique per applier (user@host, a CI job
+// ID); RenewLease guards on the lease's token instead.
+func (s *Store) Renew(ctx context.Context, owner string) error {
+	if strings.TrimSpace(owner) == "" {
+		return errors.New("renew lease: owner: required")
+	}
+	expires := s.env.Now().UTC().Add(s.lockTTL)
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 s.key(skLease),
+		UpdateExpression:                    aws.String("SET #expires = :expires"),
+		ConditionExpression:                 aws.String("#owner = :owner"),
+		ExpressionAttributeNames:            map[string]string{"#expires": "expires", "#owner": "owner"},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":expires": str(fmtTime(expires)), ":owner": str(owner)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("renew lease of %s for %s: %w", s.env.Suffix, owner, lostBecause(ccf.Item))
+	}
+	if err != nil {
+		return fmt.Errorf("renew lease of %s for %s: %w", s.env.Suffix, owner, err)
+	}
+	return nil
+}
+
+// Release gives owner's lease up. It is a no-op when no lease is held,
+// and fails with ErrLeaseLost, leaving the lease alone, when someone else
+// holds it. ReleaseLease guards on the lease's token instead.
+func (s *Store) Release(ctx context.Context, owner string) error {
+	if strings.TrimSpace(owner) == "" {
+		return errors.New("release lease: owner: required")
+	}
+	return s.release(ctx, owner, "#owner = :owner", map[string]string{"#owner": "owner"}, map[string]types.AttributeValue{":owner": str(owner)})
 }
 
 // Lock implements migration.Locker with the lease: it acquires it for
@@ -227,7 +273,7 @@ func (s *Store) Lock(ctx context.Context, owner string) (func(context.Context) e
 				mu.Lock()
 				held := cur
 				mu.Unlock()
-				next, err := s.Renew(kctx, held, s.lockTTL)
+				next, err := s.RenewLease(kctx, held, s.lockTTL)
 				switch {
 				case kctx.Err() != nil:
 					return
@@ -263,7 +309,7 @@ func (s *Store) Lock(ctx context.Context, owner string) (func(context.Context) e
 				unlockErr = lostErr
 				return
 			}
-			unlockErr = s.Release(ctx, held)
+			unlockErr = s.ReleaseLease(ctx, held)
 			if errors.Is(unlockErr, ErrLeaseLost) {
 				s.recordLost(ctx, owner, unlockErr)
 			}

@@ -42,21 +42,21 @@ func TestLeaseExpiryAndTakeover(t *testing.T) {
 	lb, err := b.AcquireLease(ctx, "ci-job-42", 10*time.Minute)
 	require.NoError(t, err, "an expired lease is taken over")
 
-	_, err = a.Renew(ctx, la, 10*time.Minute)
+	_, err = a.RenewLease(ctx, la, 10*time.Minute)
 	require.ErrorIs(t, err, tracking.ErrLeaseLost)
 	assert.Contains(t, err.Error(), "ci-job-42 holds it")
-	require.ErrorIs(t, a.Release(ctx, la), tracking.ErrLeaseLost, "the old holder cannot release the new one's lease")
+	require.ErrorIs(t, a.ReleaseLease(ctx, la), tracking.ErrLeaseLost, "the old holder cannot release the new one's lease")
 	st, err := a.Status(ctx)
 	require.NoError(t, err)
 	require.NotNil(t, st.Lease)
 	assert.Equal(t, "ci-job-42", st.Lease.Owner)
 
 	cloud.Clock().Advance(5 * time.Minute)
-	lb, err = b.Renew(ctx, lb, 10*time.Minute)
+	lb, err = b.RenewLease(ctx, lb, 10*time.Minute)
 	require.NoError(t, err)
 	assert.Equal(t, cloud.Clock().Now().Add(10*time.Minute), lb.Expires)
-	require.NoError(t, b.Release(ctx, lb))
-	require.NoError(t, b.Release(ctx, lb), "releasing a released lease is a no-op")
+	require.NoError(t, b.ReleaseLease(ctx, lb))
+	require.NoError(t, b.ReleaseLease(ctx, lb), "releasing a released lease is a no-op")
 
 	_, err = a.AcquireLease(ctx, "alice@laptop", 10*time.Minute)
 	require.NoError(t, err)
@@ -214,4 +214,51 @@ func TestLockKeepAliveLost(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, evs)
 	assert.Contains(t, evs[len(evs)-1].Summary, "lease lost by ci-job-7", "the loss is in the history")
+}
+
+// controllerStore is the shape the cutover controller declares for the
+// store it drives (rollback.ControllerStore): the Store must keep it.
+type controllerStore interface {
+	PhaseVersion(ctx context.Context) (migration.Phase, int64, error)
+	Transition(ctx context.Context, from, to migration.Phase, reason string) error
+	Record(ctx context.Context, e migration.HistoryEntry) error
+	RecordSplit(ctx context.Context, s migration.Split, changeID string) error
+	LastValidation(ctx context.Context, name string) (migration.ValidationResult, bool, error)
+	migration.Locker
+	Renew(ctx context.Context, owner string) error
+}
+
+var _ controllerStore = (*tracking.Store)(nil)
+
+func TestRenewAndReleaseByOwner(t *testing.T) {
+	ctx := context.Background()
+	s, env, cloud := newStore(t, tracking.StoreOptions{LockTTL: 30 * time.Minute})
+	other, err := tracking.NewStore(env, cloud.DynamoDB(), tracking.StoreOptions{})
+	require.NoError(t, err)
+	unlock, err := s.Lock(ctx, "controller@ops-1")
+	require.NoError(t, err)
+
+	cloud.Clock().Advance(20 * time.Minute)
+	require.NoError(t, s.Renew(ctx, "controller@ops-1"))
+	cloud.Clock().Advance(15 * time.Minute) // past the first TTL
+	_, err = other.AcquireLease(ctx, "intruder", time.Minute)
+	require.ErrorIs(t, err, tracking.ErrLeaseHeld, "renewed by the controller's own loop")
+	st, err := s.Status(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, cloud.Clock().Now().Add(-15*time.Minute+30*time.Minute), st.Lease.Expires)
+
+	require.ErrorIs(t, other.Renew(ctx, "intruder"), tracking.ErrLeaseLost)
+	require.ErrorIs(t, other.Release(ctx, "intruder"), tracking.ErrLeaseLost, "a non-holder cannot release")
+	require.NoError(t, unlock(ctx))
+	err = s.Renew(ctx, "controller@ops-1")
+	require.ErrorIs(t, err, tracking.ErrLeaseLost)
+	assert.Contains(t, err.Error(), "it was released")
+	require.NoError(t, s.Release(ctx, "controller@ops-1"), "nothing held: a no-op")
+
+	la, err := other.AcquireLease(ctx, "batch", time.Hour)
+	require.NoError(t, err)
+	require.NoError(t, other.Release(ctx, la.Owner))
+	st, err = s.Status(ctx)
+	require.NoError(t, err)
+	assert.Nil(t, st.Lease)
 }

@@ -98,6 +98,9 @@ func NewStore(env migration.Env, api StoreAPI, opts StoreOptions) (*Store, error
 	if api == nil {
 		return nil, errors.New("tracking store: nil DynamoDB client")
 	}
+	if n, ok := opts.Notifier.(*Notifier); ok && n == nil {
+		opts.Notifier = nil // a nil *Notifier in the interface means none
+	}
 	s := &Store{env: env, api: api, table: opts.Table, pk: "env#" + env.Suffix, sink: opts.Notifier,
 		actor: opts.Actor, statusEvents: opts.StatusEvents, lockTTL: opts.LockTTL, keepAlive: opts.LockKeepAlive}
 	if s.table == "" {
