@@ -27,8 +27,9 @@ import (
 //     retired), the architecture, the zip (it must unzip; CodeSha256 is
 //     base64(SHA-256(zip)) as in Lambda), environment variables (4 KB in
 //     total, no reserved keys), timeout and memory, and the role: it must
-//     exist in the fake IAM and trust lambda.amazonaws.com, or Lambda
-//     "cannot assume" it (InvalidParameterValueException — the error IAM
+//     exist in the fake IAM, be at least roleAssumableAfter old (IAM
+//     propagation) and trust lambda.amazonaws.com, or Lambda "cannot
+//     assume" it (InvalidParameterValueException, the error IAM
 //     propagation causes for real). A KMSKeyArn must name an enabled key.
 //   - A new function is Pending for functionPendingFor, an update leaves
 //     LastUpdateStatus InProgress for functionUpdateFor (fake time); an
@@ -58,6 +59,9 @@ func init() {
 }
 
 const (
+	// roleAssumableAfter is how long after its creation a role becomes
+	// assumable by Lambda: IAM is eventually consistent.
+	roleAssumableAfter = 5 * time.Second
 	// functionPendingFor is how long a new function stays Pending.
 	functionPendingFor = 5 * time.Second
 	// functionUpdateFor is how long an update stays InProgress.
@@ -261,7 +265,7 @@ func (f *Lambda) checkRole(arn string) error {
 		return apiError("ValidationException", "1 validation error detected: Value '%s' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern", arn)
 	}
 	r, ok := state[iamState](f.c, "iam").Roles[strings.ToLower(m[2])]
-	if !ok || r.ARN != arn || f.c.hidden(r.ID) {
+	if !ok || r.ARN != arn || f.c.hidden(r.ID) || f.c.now().Before(r.Created.Add(roleAssumableAfter)) {
 		return apiError("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")
 	}
 	if trustsService(r.Trust, "lambda.amazonaws.com") {

@@ -44,6 +44,7 @@ func createLambdaRole(t *testing.T, cloud *fakecloud.Cloud, name string) string 
 	out, err := cloud.IAM().CreateRole(context.Background(), &iam.CreateRoleInput{RoleName: aws.String(name),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 	require.NoError(t, err)
+	cloud.Clock().Advance(10 * time.Second) // IAM propagation
 	return aws.ToString(out.Role.Arn)
 }
 
@@ -56,6 +57,12 @@ func TestLambdaCreateValidation(t *testing.T) {
 		msg  string
 	}{
 		{name: "retired go1.x runtime", mod: func(_ *testing.T, _ *fakecloud.Cloud, in *lambda.CreateFunctionInput) { in.Runtime = "go1.x" }, code: "InvalidParameterValueException", msg: "no longer supported"},
+		{name: "role just created: IAM has not propagated it to Lambda yet", mod: func(t *testing.T, cloud *fakecloud.Cloud, in *lambda.CreateFunctionInput) {
+			out, err := cloud.IAM().CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("new-role"),
+				AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+			require.NoError(t, err)
+			in.Role = out.Role.Arn
+		}, code: "InvalidParameterValueException", msg: "cannot be assumed by Lambda"},
 		{name: "role that does not exist", mod: func(_ *testing.T, _ *fakecloud.Cloud, in *lambda.CreateFunctionInput) {
 			in.Role = aws.String("arn:aws:iam::123456789012:role/nope")
 		}, code: "InvalidParameterValueException", msg: "cannot be assumed by Lambda"},
@@ -63,6 +70,7 @@ func TestLambdaCreateValidation(t *testing.T) {
 			out, err := cloud.IAM().CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("ec2-role"),
 				AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 			require.NoError(t, err)
+			cloud.Clock().Advance(time.Minute)
 			in.Role = out.Role.Arn
 		}, code: "InvalidParameterValueException", msg: "cannot be assumed by Lambda"},
 		{name: "not a zip", mod: func(_ *testing.T, _ *fakecloud.Cloud, in *lambda.CreateFunctionInput) {
