@@ -153,7 +153,9 @@ func TestEnsureAlarmConverges(t *testing.T) {
 			edit:       func(s *rollback.AlarmSpec) { s.Rule.Threshold, s.Rule.Query.Period = 7, 5*time.Minute },
 			wantAction: migration.ActionUpdate, wantWrites: []string{"PutMetricAlarm"}, wantDiff: []string{"period", "threshold"}},
 		{name: "a new action converges", setup: mustEnsureAlarmSetup,
-			edit:       func(s *rollback.AlarmSpec) { s.RollbackARNs = []string{"arn:aws:lambda:us-east-1:123456789012:function:migration-rollback-dev"} },
+			edit: func(s *rollback.AlarmSpec) {
+				s.RollbackARNs = []string{"arn:aws:lambda:us-east-1:123456789012:function:migration-rollback-dev"}
+			},
 			wantAction: migration.ActionUpdate, wantWrites: []string{"PutMetricAlarm"}, wantDiff: []string{"alarmActions"}},
 		{name: "a removed tag is added back without rewriting the alarm", setup: func(t *testing.T, env migration.Env, cloud *fakecloud.Cloud, spec rollback.AlarmSpec) {
 			mustEnsureAlarm(t, env, cloud, spec)
