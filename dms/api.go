@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -244,4 +245,23 @@ func (n nameCheck) Validate() error {
 		return fmt.Errorf("name: %q must be one of %v", n.name, n.allowed)
 	}
 	return nil
+}
+
+// visible waits, on the env clock, until find sees a resource that a
+// create just reported as existing (a lost response or a race): a
+// describe right after can still miss it. It bounds the retry so an
+// Ensure never loops on a resource it cannot see.
+func visible(ctx context.Context, env migration.Env, what string, find func(context.Context) (bool, error)) error {
+	delay := time.Second
+	for attempt := 0; attempt < 8; attempt++ {
+		ok, err := find(ctx)
+		if err != nil || ok {
+			return err
+		}
+		if err := env.Sleep(ctx, delay); err != nil {
+			return err
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+	return fmt.Errorf("%s exists (the create said so) but stays invisible to describe", what)
 }

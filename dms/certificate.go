@@ -111,6 +111,12 @@ func ensureCertificate(ctx context.Context, env migration.Env, api DMSAPI, spec 
 			CertificateIdentifier: aws.String(name), CertificatePem: aws.String(strings.TrimSpace(spec.PEM)), Tags: dmsTags(env.NameTags(name)),
 		})
 		if awsx.IsAlreadyExists(err) {
+			if err := visible(ctx, env, "certificate "+name, func(ctx context.Context) (bool, error) {
+				c, err := findCertificate(ctx, api, name)
+				return c != nil, err
+			}); err != nil {
+				return Certificate{}, err
+			}
 			return ensureCertificate(ctx, env, api, spec, name)
 		}
 		if err != nil {

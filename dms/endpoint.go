@@ -292,6 +292,9 @@ func ensureEndpoint(ctx context.Context, env migration.Env, api DMSAPI, spec End
 			return err
 		})
 		if awsx.IsAlreadyExists(err) {
+			if err := visible(ctx, env, "endpoint "+name, func(ctx context.Context) (bool, error) { e, err := findEndpoint(ctx, api, name); return e != nil, err }); err != nil {
+				return Endpoint{}, err
+			}
 			return ensureEndpoint(ctx, env, api, spec, name)
 		}
 		if err != nil {

@@ -290,6 +290,12 @@ func ensureInstance(ctx context.Context, env migration.Env, api DMSAPI, spec Ins
 			return err
 		})
 		if awsx.IsAlreadyExists(err) {
+			if err := visible(ctx, env, "instance "+name, func(ctx context.Context) (bool, error) {
+				ri, err := findInstance(ctx, api, "replication-instance-id", name)
+				return ri != nil, err
+			}); err != nil {
+				return Instance{}, err
+			}
 			return ensureInstance(ctx, env, api, spec, name)
 		}
 		if err != nil {
@@ -314,6 +320,14 @@ func ensureInstance(ctx context.Context, env migration.Env, api DMSAPI, spec Ins
 	}
 	if status := aws.ToString(found.ReplicationInstanceStatus); status == "deleting" {
 		return Instance{}, fmt.Errorf("instance %s is being deleted; wait for it to go and apply again", arn)
+	} else if transientInstance[status] && !env.DryRun {
+		// Still creating (a previous run stopped after its create) or
+		// modifying: tasks need it available.
+		ri, err := waitInstance(ctx, env, api, name)
+		if err != nil {
+			return Instance{}, err
+		}
+		found = &ri
 	}
 	if !sameKey(aws.ToString(found.KmsKeyId), spec.KMSKeyARN) {
 		return Instance{}, fmt.Errorf("kms key is immutable: %s is encrypted with %s, the spec wants %s; DMS cannot re-encrypt an instance — destroy it (after the migration) and apply again", arn, aws.ToString(found.KmsKeyId), spec.KMSKeyARN)
@@ -401,11 +415,6 @@ func ensureInstance(ctx context.Context, env migration.Env, api DMSAPI, spec Ins
 	}
 	inst := instanceOf(*found)
 	if len(diff) > 0 && !env.DryRun {
-		if aws.ToString(found.ReplicationInstanceStatus) != "available" {
-			if _, err := waitInstance(ctx, env, api, name); err != nil {
-				return Instance{}, err
-			}
-		}
 		if len(diff) > len(td) {
 			if _, err := api.ModifyReplicationInstance(ctx, mod); err != nil {
 				return Instance{}, fmt.Errorf("modify: %w", err)
@@ -427,6 +436,10 @@ func ensureInstance(ctx context.Context, env migration.Env, api DMSAPI, spec Ins
 	env.Report(migration.Change{Kind: KindInstance, Name: name, ID: arn, Action: changed(diff), Diff: diff, Note: note})
 	return inst, nil
 }
+
+// transientInstance are the replication instance states that end by
+// themselves; an Ensure waits them out.
+var transientInstance = map[string]bool{"creating": true, "modifying": true, "upgrading": true, "rebooting": true, "maintenance": true}
 
 func majorMinor(v string) string {
 	parts := strings.SplitN(v, ".", 3)

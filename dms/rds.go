@@ -86,6 +86,12 @@ func ensureDBSubnetGroup(ctx context.Context, env migration.Env, api RDSAPI, spe
 			SubnetIds: want, Tags: rdsTags(env.NameTags(name)),
 		})
 		if awsx.IsAlreadyExists(err) {
+			if err := visible(ctx, env, "DB subnet group "+name, func(ctx context.Context) (bool, error) {
+				_, err := api.DescribeDBSubnetGroups(ctx, &rds.DescribeDBSubnetGroupsInput{DBSubnetGroupName: aws.String(name)})
+				return rdsFound(err)
+			}); err != nil {
+				return DBSubnetGroup{}, err
+			}
 			return ensureDBSubnetGroup(ctx, env, api, spec, name)
 		}
 		if err != nil {
@@ -277,6 +283,12 @@ func ensureParameterGroup(ctx context.Context, env migration.Env, api RDSAPI, sp
 			Description: aws.String("RDS target of env " + env.Suffix + ": TLS only, logical replication for the reverse task"), Tags: rdsTags(env.NameTags(name)),
 		})
 		if awsx.IsAlreadyExists(err) {
+			if err := visible(ctx, env, "parameter group "+name, func(ctx context.Context) (bool, error) {
+				_, err := api.DescribeDBParameterGroups(ctx, &rds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String(name)})
+				return rdsFound(err)
+			}); err != nil {
+				return ParameterGroup{}, err
+			}
 			return ensureParameterGroup(ctx, env, api, spec, name)
 		}
 		if err != nil {
@@ -650,6 +662,9 @@ func ensureTargetDB(ctx context.Context, env migration.Env, api RDSAPI, spec Tar
 			Tags: rdsTags(env.NameTags(name)),
 		})
 		if awsx.IsAlreadyExists(err) {
+			if err := visible(ctx, env, "DB instance "+name, func(ctx context.Context) (bool, error) { db, err := findDB(ctx, api, name); return db != nil, err }); err != nil {
+				return TargetDB{}, err
+			}
 			return ensureTargetDB(ctx, env, api, spec, name)
 		}
 		if err != nil {
@@ -670,6 +685,16 @@ func ensureTargetDB(ctx context.Context, env migration.Env, api RDSAPI, spec Tar
 		return TargetDB{}, notOwned(env, "DB instance", name)
 	}
 	status := aws.ToString(found.DBInstanceStatus)
+	if transientDB[status] && !env.DryRun {
+		// Still creating (a previous run stopped after its create) or
+		// busy: the endpoint secret needs its address, and RDS modifies
+		// only an available instance.
+		inst, err := waitDB(ctx, env, api, name)
+		if err != nil {
+			return TargetDB{}, err
+		}
+		found, status = &inst, aws.ToString(inst.DBInstanceStatus)
+	}
 	switch {
 	case status == "deleting":
 		return TargetDB{}, fmt.Errorf("%s is being deleted; wait for it to go and apply again", arn)
@@ -783,11 +808,6 @@ func ensureTargetDB(ctx context.Context, env migration.Env, api RDSAPI, spec Tar
 	db := targetOf(*found)
 	if len(diff) > 0 && !env.DryRun {
 		if modify {
-			if status != "available" {
-				if _, err := waitDB(ctx, env, api, name); err != nil {
-					return TargetDB{}, err
-				}
-			}
 			if _, err := api.ModifyDBInstance(ctx, mod); err != nil {
 				return TargetDB{}, fmt.Errorf("modify: %w", err)
 			}
@@ -812,6 +832,13 @@ func ensureTargetDB(ctx context.Context, env migration.Env, api RDSAPI, spec Tar
 	}
 	env.Report(migration.Change{Kind: KindDBInstance, Name: name, ID: arn, Action: changed(diff), Diff: diff, Note: strings.Join(notes, "; ")})
 	return db, nil
+}
+
+// transientDB are the DB instance states that end by themselves; an
+// Ensure waits them out (storage-full, failed and the like it does not).
+var transientDB = map[string]bool{
+	"creating": true, "modifying": true, "backing-up": true, "rebooting": true, "upgrading": true, "maintenance": true,
+	"configuring-enhanced-monitoring": true, "configuring-log-exports": true, "renaming": true, "resetting-master-credentials": true, "starting": true,
 }
 
 func targetOf(inst rdstypes.DBInstance) TargetDB {
@@ -925,4 +952,12 @@ func deleteTargetDB(ctx context.Context, env migration.Env, api RDSAPI, spec Tar
 	}
 	env.Report(migration.Change{Kind: KindDBInstance, Name: name, ID: arn, Action: migration.ActionDelete, Note: note})
 	return nil
+}
+
+// rdsFound turns a describe-by-name error into "found".
+func rdsFound(err error) (bool, error) {
+	if awsx.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -207,7 +207,7 @@ func ensureTargetSecret(ctx context.Context, env migration.Env, db RDSAPI, api S
 		env.Report(migration.Change{Kind: KindSecret, Name: name, ID: pending.ARN, Action: migration.ActionCreate})
 		return pending, nil
 	}
-	src, err := targetSource(ctx, db, api, spec.DBInstanceID)
+	src, err := targetSource(ctx, env, db, api, spec.DBInstanceID)
 	if err != nil {
 		if env.DryRun && awsx.IsNotFound(err) { // the instance comes earlier in the same plan
 			env.Report(migration.Change{Kind: KindSecret, Name: name, ID: pending.ARN, Action: migration.ActionCreate})
@@ -235,6 +235,15 @@ func ensureTargetSecret(ctx context.Context, env migration.Env, db RDSAPI, api S
 			Tags: smTags(env.NameTags(name)),
 		})
 		if awsx.IsAlreadyExists(err) { // lost a race: converge what is there
+			if err := visible(ctx, env, "secret "+name, func(ctx context.Context) (bool, error) {
+				_, err := api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
+				if awsx.IsNotFound(err) {
+					return false, nil
+				}
+				return err == nil, err
+			}); err != nil {
+				return Secret{}, err
+			}
 			return ensureTargetSecret(ctx, env, db, api, spec, name)
 		}
 		if err != nil {
@@ -311,7 +320,7 @@ func ensureTargetSecret(ctx context.Context, env migration.Env, db RDSAPI, api S
 }
 
 // targetSource reads the DB instance's endpoint and master secret version.
-func targetSource(ctx context.Context, db RDSAPI, api SecretsAPI, id string) (rdsSource, error) {
+func targetSource(ctx context.Context, env migration.Env, db RDSAPI, api SecretsAPI, id string) (rdsSource, error) {
 	out, err := db.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
 	if err != nil {
 		return rdsSource{}, fmt.Errorf("describe target db %s: %w", id, err)
@@ -327,8 +336,12 @@ func targetSource(ctx context.Context, db RDSAPI, api SecretsAPI, id string) (rd
 		return rdsSource{}, fmt.Errorf("target db %s has no endpoint yet (status %s)", id, aws.ToString(inst.DBInstanceStatus))
 	}
 	src := rdsSource{masterARN: aws.ToString(inst.MasterUserSecret.SecretArn), host: aws.ToString(inst.Endpoint.Address), port: aws.ToInt32(inst.Endpoint.Port)}
-	d, err := api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(src.masterARN)})
-	if err != nil {
+	// RDS creates its secret with the instance; it may not be visible yet.
+	var d *secretsmanager.DescribeSecretOutput
+	if err := env.Retry(ctx, []string{"ResourceNotFoundException"}, func(ctx context.Context) (err error) {
+		d, err = api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(src.masterARN)})
+		return err
+	}); err != nil {
 		return rdsSource{}, fmt.Errorf("describe master user secret of %s: %w", id, err)
 	}
 	for v, stages := range d.VersionIdsToStages {

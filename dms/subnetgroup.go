@@ -116,6 +116,12 @@ func ensureSubnetGroup(ctx context.Context, env migration.Env, api DMSAPI, spec 
 			return err
 		})
 		if awsx.IsAlreadyExists(err) { // a lost response: converge what is there
+			if err := visible(ctx, env, "subnet group "+name, func(ctx context.Context) (bool, error) {
+				g, err := findSubnetGroup(ctx, api, name)
+				return g != nil, err
+			}); err != nil {
+				return SubnetGroup{}, err
+			}
 			return ensureSubnetGroup(ctx, env, api, spec, name)
 		}
 		if err != nil {

@@ -258,6 +258,12 @@ func ensureTask(ctx context.Context, env migration.Env, api DMSAPI, spec TaskSpe
 			Tags: dmsTags(env.NameTags(name)),
 		})
 		if awsx.IsAlreadyExists(err) {
+			if err := visible(ctx, env, "task "+name, func(ctx context.Context) (bool, error) {
+				t, err := findTask(ctx, api, "replication-task-id", name)
+				return t != nil, err
+			}); err != nil {
+				return Task{}, err
+			}
 			return ensureTask(ctx, env, api, spec, name)
 		}
 		if err != nil {
