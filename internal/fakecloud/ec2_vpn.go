@@ -757,12 +757,15 @@ func (f *EC2) CreateVpnConnection(ctx context.Context, in *ec2.CreateVpnConnecti
 					return err
 				}
 			}
-			for t.InsideCIDR == "" || slices.Contains(reservedInside, t.InsideCIDR) || f.insideInUse(g.ID, v.ID, t.InsideCIDR) || slices.ContainsFunc(v.Tunnels, func(o fakeTunnel) bool { return o.InsideCIDR == t.InsideCIDR }) {
+			taken := func(cidr string) bool {
+				return f.insideInUse(g.ID, v.ID, cidr) || slices.ContainsFunc(v.Tunnels, func(o fakeTunnel) bool { return o.InsideCIDR == cidr })
+			}
+			if t.InsideCIDR != "" && taken(t.InsideCIDR) {
+				return apiError("InvalidParameterValue", "The tunnel inside CIDR %s is already in use on gateway %s", t.InsideCIDR, g.ID)
+			}
+			for t.InsideCIDR == "" || slices.Contains(reservedInside, t.InsideCIDR) || taken(t.InsideCIDR) { // AWS picks a free one
 				x = mix(x)
 				t.InsideCIDR = fmt.Sprintf("169.254.%d.%d/30", 10+x%240, (x>>8)%64*4)
-			}
-			if f.insideInUse(g.ID, v.ID, t.InsideCIDR) || slices.ContainsFunc(v.Tunnels, func(o fakeTunnel) bool { return o.InsideCIDR == t.InsideCIDR }) {
-				return apiError("InvalidParameterValue", "The tunnel inside CIDR %s is already in use on gateway %s", t.InsideCIDR, g.ID)
 			}
 			if t.PSK == "" {
 				t.PSK = fmt.Sprintf("k%016x%015x", mix(x), mix(x+1)>>4)
