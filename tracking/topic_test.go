@@ -324,3 +324,32 @@ func TestNotifierOnTransition(t *testing.T) {
 	_, err = tracking.NewNotifier(env, cloud.SNS(), "migration-notifications-dev")
 	require.ErrorContains(t, err, "not an SNS topic ARN")
 }
+
+func TestEnsureTopicUnderFaults(t *testing.T) {
+	ctx := context.Background()
+	env, cloud, _, key := newEnv(t)
+	// Throttling, and a new topic invisible to its first reads: Subscribe
+	// right after CreateTopic must wait it out, and a rerun converges
+	// without a second topic or a duplicate subscription.
+	cloud.ResetCalls()
+	cloud.SetFaults(fakecloud.Faults{ThrottleRate: 0.5, NotFoundReads: 2})
+	spec := tracking.TopicSpec{KMSKeyARN: key, Subscriptions: []tracking.Subscription{queue, lambda}}
+	_, err := tracking.EnsureTopic(ctx, env, cloud.SNS(), spec)
+	require.NoError(t, err)
+	cloud.SetFaults(fakecloud.Faults{})
+	throttled := 0
+	for _, c := range cloud.Calls() {
+		if c.Code == "Throttling" {
+			throttled++
+		}
+	}
+	assert.Positive(t, throttled, "the fault fired")
+	cloud.ResetCalls()
+	_, err = tracking.EnsureTopic(ctx, env, cloud.SNS(), spec)
+	require.NoError(t, err)
+	assert.Empty(t, cloud.Writes())
+	assert.Len(t, cloud.SNS().Topics(), 1)
+	subs, err := cloud.SNS().ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topicARN)})
+	require.NoError(t, err)
+	assert.Len(t, subs.Subscriptions, 2)
+}
