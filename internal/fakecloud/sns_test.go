@@ -1,14 +1,23 @@
 package fakecloud_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/stretchr/testify/assert"
@@ -197,5 +206,71 @@ func TestSNSAlarmDelivery(t *testing.T) {
 				assert.Empty(t, msgs)
 			}
 		})
+	}
+}
+
+// TestSNSDeliversToLambda subscribes a function and publishes: the
+// function receives the SNS event when its resource policy lets SNS
+// invoke it for that topic, and the failure is recorded when it does not.
+func TestSNSDeliversToLambda(t *testing.T) {
+	ctx := context.Background()
+	for _, allowed := range []bool{true, false} {
+		cloud := fakecloud.New()
+		role, err := cloud.IAM().CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fn-role"),
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+		require.NoError(t, err)
+		cloud.Clock().Advance(time.Minute)
+		var zipped bytes.Buffer
+		zw := zip.NewWriter(&zipped)
+		w, err := zw.Create("bootstrap")
+		require.NoError(t, err)
+		_, err = w.Write([]byte("binary"))
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		fn, err := cloud.Lambda().CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("rollback"), Role: role.Role.Arn,
+			Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"), Architectures: []lambdatypes.Architecture{lambdatypes.ArchitectureArm64},
+			Code: &lambdatypes.FunctionCode{ZipFile: zipped.Bytes()}})
+		require.NoError(t, err)
+		cloud.Clock().Advance(time.Minute)
+		var mu sync.Mutex
+		var got []events.SNSEvent
+		cloud.Lambda().SetHandler("rollback", func(_ context.Context, payload []byte) ([]byte, error) {
+			var ev events.SNSEvent
+			if err := json.Unmarshal(payload, &ev); err != nil {
+				return nil, err
+			}
+			mu.Lock()
+			got = append(got, ev)
+			mu.Unlock()
+			return nil, nil
+		})
+		topic, err := cloud.SNS().CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("notifications")})
+		require.NoError(t, err)
+		if allowed {
+			_, err = cloud.Lambda().AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("rollback"), StatementId: aws.String("sns"),
+				Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("sns.amazonaws.com"), SourceArn: topic.TopicArn})
+			require.NoError(t, err)
+		}
+		_, err = cloud.SNS().Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("lambda"), Endpoint: fn.FunctionArn})
+		require.NoError(t, err)
+		_, err = cloud.SNS().Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Subject: aws.String("rollback"), Message: aws.String(`{"to":"rolled-back"}`)})
+		require.NoError(t, err, "publishing succeeds either way: delivery is asynchronous")
+
+		msgs := cloud.SNS().Published(aws.ToString(topic.TopicArn))
+		require.Len(t, msgs, 1)
+		mu.Lock()
+		if allowed {
+			require.Len(t, got, 1)
+			rec := got[0].Records[0]
+			assert.Equal(t, "aws:sns", rec.EventSource)
+			assert.Equal(t, aws.ToString(topic.TopicArn), rec.SNS.TopicArn)
+			assert.Equal(t, `{"to":"rolled-back"}`, rec.SNS.Message)
+			assert.Equal(t, "rollback", rec.SNS.Subject)
+			assert.Equal(t, []string{"lambda:" + aws.ToString(fn.FunctionArn)}, msgs[0].Delivered)
+		} else {
+			assert.Empty(t, got)
+			assert.Contains(t, msgs[0].Failed["lambda:"+aws.ToString(fn.FunctionArn)], "AccessDeniedException")
+		}
+		mu.Unlock()
 	}
 }
