@@ -473,3 +473,45 @@ func TestControllerRetryAfterRollback(t *testing.T) {
 	assert.Equal(t, migration.PhaseComplete, s.store.current())
 	assert.Equal(t, []int{10, 25, 50, 100}, s.router.greens())
 }
+
+// TestControllerStops: an operator's abort during a bake rolls back; a
+// lost lease stops the run where it is (another controller owns the env
+// now) without moving traffic.
+func TestControllerStops(t *testing.T) {
+	tests := []struct {
+		name      string
+		act       func(s *scenario)
+		is        error
+		want      string
+		wantGreen []int
+		wantPhase migration.Phase
+	}{
+		{name: "abort during the 25 % bake rolls back", act: func(s *scenario) { s.c.Abort("customer complaints") },
+			is: rollback.ErrAborted, want: "customer complaints", wantGreen: []int{10, 25, 0}, wantPhase: migration.PhaseRolledBack},
+		{name: "a lost lease stops the run in place", act: func(s *scenario) {
+			s.store.mu.Lock()
+			s.store.leaseOwner = "bob@ops"
+			s.store.mu.Unlock()
+		}, want: "lease lost", wantGreen: []int{10, 25}, wantPhase: migration.PhaseCuttingOver},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newScenario(t, nil)
+			done := false
+			s.onEv = func(s *scenario, e rollback.Event) {
+				if !done && e.Type == rollback.EventDecision && e.Split.Green == 25 {
+					done = true
+					tt.act(s)
+				}
+			}
+			err := s.c.Run(context.Background(), schedule)
+			require.Error(t, err)
+			if tt.is != nil {
+				assert.ErrorIs(t, err, tt.is)
+			}
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Equal(t, tt.wantGreen, s.router.greens())
+			assert.Equal(t, tt.wantPhase, s.store.current())
+		})
+	}
+}
