@@ -263,7 +263,11 @@ func (s *Store) Transition(ctx context.Context, from, to migration.Phase, reason
 		return fmt.Errorf("transition %s → %s: %w", from, to, err)
 	}
 	if cur.Phase != from {
-		return fmt.Errorf("transition %s → %s: %w: the migration is %s (version %d) since %s", from, to, ErrConflict, cur.Phase, cur.Version, fmtTime(cur.Since))
+		since := "the start"
+		if !cur.Since.IsZero() {
+			since = fmtTime(cur.Since)
+		}
+		return fmt.Errorf("transition %s → %s: %w: the migration is %s (version %d) since %s", from, to, ErrConflict, cur.Phase, cur.Version, since)
 	}
 	return s.transition(ctx, cur, to, reason)
 }
