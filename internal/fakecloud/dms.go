@@ -398,6 +398,16 @@ func dmsFilterMatch(filters []types.Filter, allowed []string, fields map[string]
 	return true, nil
 }
 
+// dmsCheckFilters rejects unknown filter names before any matching.
+func dmsCheckFilters(filters []types.Filter, allowed ...string) error {
+	for _, fl := range filters {
+		if !slices.Contains(allowed, aws.ToString(fl.Name)) {
+			return apiError("InvalidParameterValueException", "Invalid filter name %q; valid names: %s", aws.ToString(fl.Name), strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
 func dmsPageSize(max *int32) int {
 	n := int(aws.ToInt32(max))
 	if n == 0 {
@@ -477,6 +487,9 @@ func (f *DMS) CreateReplicationSubnetGroup(ctx context.Context, in *dms.CreateRe
 func (f *DMS) DescribeReplicationSubnetGroups(ctx context.Context, in *dms.DescribeReplicationSubnetGroupsInput, _ ...func(*dms.Options)) (*dms.DescribeReplicationSubnetGroupsOutput, error) {
 	var out *dms.DescribeReplicationSubnetGroupsOutput
 	err := f.c.call(ctx, dms.ServiceID, "DescribeReplicationSubnetGroups", false, func() error {
+		if err := dmsCheckFilters(in.Filters, "replication-subnet-group-id"); err != nil {
+			return err
+		}
 		s := f.st()
 		var all []types.ReplicationSubnetGroup
 		for _, id := range sortedKeys(s.SubnetGroups) {
@@ -658,6 +671,9 @@ func (f *DMS) CreateReplicationInstance(ctx context.Context, in *dms.CreateRepli
 func (f *DMS) DescribeReplicationInstances(ctx context.Context, in *dms.DescribeReplicationInstancesInput, _ ...func(*dms.Options)) (*dms.DescribeReplicationInstancesOutput, error) {
 	var out *dms.DescribeReplicationInstancesOutput
 	err := f.c.call(ctx, dms.ServiceID, "DescribeReplicationInstances", false, func() error {
+		if err := dmsCheckFilters(in.Filters, "replication-instance-id", "replication-instance-arn", "replication-instance-class", "engine-version"); err != nil {
+			return err
+		}
 		s := f.st()
 		var all []types.ReplicationInstance
 		for _, id := range sortedKeys(s.Instances) {
@@ -858,6 +874,9 @@ func (f *DMS) ImportCertificate(ctx context.Context, in *dms.ImportCertificateIn
 func (f *DMS) DescribeCertificates(ctx context.Context, in *dms.DescribeCertificatesInput, _ ...func(*dms.Options)) (*dms.DescribeCertificatesOutput, error) {
 	var out *dms.DescribeCertificatesOutput
 	err := f.c.call(ctx, dms.ServiceID, "DescribeCertificates", false, func() error {
+		if err := dmsCheckFilters(in.Filters, "certificate-id", "certificate-arn"); err != nil {
+			return err
+		}
 		s := f.st()
 		var all []types.Certificate
 		for _, id := range sortedKeys(s.Certificates) {
@@ -1172,6 +1191,9 @@ func (f *DMS) CreateEndpoint(ctx context.Context, in *dms.CreateEndpointInput, _
 func (f *DMS) DescribeEndpoints(ctx context.Context, in *dms.DescribeEndpointsInput, _ ...func(*dms.Options)) (*dms.DescribeEndpointsOutput, error) {
 	var out *dms.DescribeEndpointsOutput
 	err := f.c.call(ctx, dms.ServiceID, "DescribeEndpoints", false, func() error {
+		if err := dmsCheckFilters(in.Filters, "endpoint-arn", "endpoint-type", "endpoint-id", "engine-name"); err != nil {
+			return err
+		}
 		s := f.st()
 		var all []types.Endpoint
 		for _, id := range sortedKeys(s.Endpoints) {
@@ -1400,6 +1422,9 @@ func (f *DMS) connOut(cn *dmsConnection) *types.Connection {
 func (f *DMS) DescribeConnections(ctx context.Context, in *dms.DescribeConnectionsInput, _ ...func(*dms.Options)) (*dms.DescribeConnectionsOutput, error) {
 	var out *dms.DescribeConnectionsOutput
 	err := f.c.call(ctx, dms.ServiceID, "DescribeConnections", false, func() error {
+		if err := dmsCheckFilters(in.Filters, "endpoint-arn", "replication-instance-arn"); err != nil {
+			return err
+		}
 		s := f.st()
 		var all []types.Connection
 		for _, k := range sortedKeys(s.Connections) {
@@ -1757,6 +1782,9 @@ func (f *DMS) CreateReplicationTask(ctx context.Context, in *dms.CreateReplicati
 func (f *DMS) DescribeReplicationTasks(ctx context.Context, in *dms.DescribeReplicationTasksInput, _ ...func(*dms.Options)) (*dms.DescribeReplicationTasksOutput, error) {
 	var out *dms.DescribeReplicationTasksOutput
 	err := f.c.call(ctx, dms.ServiceID, "DescribeReplicationTasks", false, func() error {
+		if err := dmsCheckFilters(in.Filters, "replication-task-arn", "replication-task-id", "migration-type", "endpoint-arn", "replication-instance-arn"); err != nil {
+			return err
+		}
 		s := f.st()
 		var all []types.ReplicationTask
 		for _, id := range sortedKeys(s.Tasks) {
