@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -180,22 +181,10 @@ func ensureFlowLog(ctx context.Context, env migration.Env, api FlowLogsEC2API, s
 			report(env, KindFlowLog, name, id, migration.ActionCreate, createDiff, "")
 			return id, nil
 		}
-		out, err := api.CreateFlowLogs(ctx, &ec2.CreateFlowLogsInput{
-			ResourceIds: []string{spec.VPCID}, ResourceType: types.FlowLogsResourceTypeVpc, TrafficType: types.TrafficType(spec.trafficType()),
-			LogDestinationType: types.LogDestinationTypeCloudWatchLogs, LogDestination: aws.String(groupARN), DeliverLogsPermissionArn: aws.String(roleARN),
-			MaxAggregationInterval: aws.Int32(spec.maxAggregation()), ClientToken: aws.String(clientToken(env, name, spec.VPCID)),
-			TagSpecifications: awsx.TagSpec(types.ResourceTypeVpcFlowLog, env.NameTags(name)),
-		})
+		id, err := createFlowLog(ctx, env, api, spec, name, groupARN, roleARN)
 		if err != nil {
-			return "", fmt.Errorf("create: %w", err)
+			return "", err
 		}
-		if len(out.FlowLogIds) == 0 {
-			for _, u := range out.Unsuccessful {
-				return "", fmt.Errorf("create: %s: %s: %s", aws.ToString(u.ResourceId), aws.ToString(u.Error.Code), aws.ToString(u.Error.Message))
-			}
-			return "", errors.New("create: no flow log made and no error given")
-		}
-		id := out.FlowLogIds[0]
 		report(env, KindFlowLog, name, id, migration.ActionCreate, createDiff, "")
 		return id, nil
 	}
@@ -222,6 +211,52 @@ func ensureFlowLog(ctx context.Context, env migration.Env, api FlowLogsEC2API, s
 	}
 	report(env, KindFlowLog, name, id, action(diff), diff, "")
 	return id, nil
+}
+
+// createFlowLog creates the flow log with a client token derived from
+// the env, the name and the VPC, and checks that the flow log it gets
+// exists: a token outlives a flow log deleted by hand, and EC2 answers a
+// repeated request with the gone one. Then the token is salted with that
+// ID (deterministic, so a retry after a crash still returns the first
+// attempt's flow log).
+func createFlowLog(ctx context.Context, env migration.Env, api FlowLogsEC2API, spec FlowLogsSpec, name, groupARN, roleARN string) (string, error) {
+	token := clientToken(env, name, spec.VPCID)
+	for attempt := 0; ; attempt++ {
+		out, err := api.CreateFlowLogs(ctx, &ec2.CreateFlowLogsInput{
+			ResourceIds: []string{spec.VPCID}, ResourceType: types.FlowLogsResourceTypeVpc, TrafficType: types.TrafficType(spec.trafficType()),
+			LogDestinationType: types.LogDestinationTypeCloudWatchLogs, LogDestination: aws.String(groupARN), DeliverLogsPermissionArn: aws.String(roleARN),
+			MaxAggregationInterval: aws.Int32(spec.maxAggregation()), ClientToken: aws.String(token),
+			TagSpecifications: awsx.TagSpec(types.ResourceTypeVpcFlowLog, env.NameTags(name)),
+		})
+		if err != nil {
+			return "", fmt.Errorf("create: %w", err)
+		}
+		if len(out.FlowLogIds) == 0 {
+			for _, u := range out.Unsuccessful {
+				return "", fmt.Errorf("create: %s: %s: %s", aws.ToString(u.ResourceId), aws.ToString(u.Error.Code), aws.ToString(u.Error.Message))
+			}
+			return "", errors.New("create: no flow log made and no error given")
+		}
+		id := out.FlowLogIds[0]
+		// A new flow log may not be listed for a moment; a gone one never is.
+		seen := false
+		err = env.Poll(ctx, "flow log "+id+" to be visible", 5*time.Second, time.Minute, func(ctx context.Context) (string, bool, error) {
+			d, err := api.DescribeFlowLogs(ctx, &ec2.DescribeFlowLogsInput{FlowLogIds: []string{id}})
+			if err != nil {
+				return "", false, err
+			}
+			seen = len(d.FlowLogs) > 0
+			return "not listed yet", seen, nil
+		})
+		switch {
+		case seen:
+			return id, nil
+		case errors.Is(err, awsx.ErrTimeout) && attempt < 3:
+			token = clientToken(env, name, spec.VPCID, id)
+		default:
+			return "", fmt.Errorf("create: flow log %s: %w", id, err)
+		}
+	}
 }
 
 func findFlowLog(ctx context.Context, env migration.Env, api FlowLogsEC2API, name string) (*types.FlowLog, error) {

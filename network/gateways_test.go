@@ -2,6 +2,7 @@ package network_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -101,6 +102,28 @@ func TestEnsureNATGateways(t *testing.T) {
 				require.NoError(t, err)
 			},
 			want: want(n(3, noop), append([]migration.Action{update}, n(2, noop)...)), wantWrites: map[string]int{"CreateTags": 1},
+		},
+		{
+			name: "a gateway deleted by hand is made again with its own address",
+			setup: func(t *testing.T, f *fx, s network.NATGatewaysSpec) {
+				ensureOnce(t, f, s)
+				_, err := f.cloud.EC2().DeleteNatGateway(f.ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: aws.String(f.nats.Gateways[2].ID)})
+				require.NoError(t, err)
+				f.cloud.Clock().Advance(2 * time.Minute)
+			},
+			// The first create answers with the deleted gateway (EC2
+			// remembers the token); the second, salted with its ID, makes one.
+			want: want(n(3, noop), append([]migration.Action{create}, n(2, noop)...)), wantWrites: map[string]int{"CreateNatGateway": 2},
+			check: func(t *testing.T, f *fx) {
+				assert.Len(t, f.cloud.EC2().Addresses(), 3, "the freed address is reused, none leaks")
+				live := 0
+				for _, st := range f.cloud.EC2().NatGatewayStates() {
+					if st == "available" {
+						live++
+					}
+				}
+				assert.Equal(t, 3, live)
+			},
 		},
 		{name: "dry run on missing gateways writes nothing", dryRun: true, want: want(n(3, create), n(3, create))},
 		{
@@ -211,6 +234,24 @@ func TestEnsureRouteTables(t *testing.T) {
 				require.NoError(t, err)
 			},
 			want: want(update, noop, noop, noop), wantWrites: map[string]int{"ReplaceRouteTableAssociation": 1},
+		},
+		{
+			name: "a table deleted by hand is made again despite its remembered client token",
+			setup: func(t *testing.T, f *fx, s network.RouteTablesSpec) {
+				ensureOnce(t, f, s)
+				id := f.rts.PrivateByAZ["us-east-1c"]
+				out, err := f.cloud.EC2().DescribeRouteTables(f.ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: []string{id}})
+				require.NoError(t, err)
+				_, err = f.cloud.EC2().DisassociateRouteTable(f.ctx, &ec2.DisassociateRouteTableInput{AssociationId: out.RouteTables[0].Associations[0].RouteTableAssociationId})
+				require.NoError(t, err)
+				_, err = f.cloud.EC2().DeleteRouteTable(f.ctx, &ec2.DeleteRouteTableInput{RouteTableId: aws.String(id)})
+				require.NoError(t, err)
+			},
+			want:       want(create, noop, noop, noop),
+			wantWrites: map[string]int{"CreateRouteTable": 2, "CreateRoute": 1, "AssociateRouteTable": 1},
+			check: func(t *testing.T, f *fx) {
+				assertDefaultRoute(t, f, f.rts.PrivateByAZ["us-east-1c"], f.nats.ByAZ["us-east-1c"])
+			},
 		},
 		{
 			name: "a new NAT gateway for a zone replaces its default route", setup: ensureOnce,

@@ -297,18 +297,33 @@ func ensureNAT(ctx context.Context, env migration.Env, api NATGatewaysAPI, sn Su
 		g.AllocationID, g.PublicIP = aws.ToString(reuse.AllocationId), aws.ToString(reuse.PublicIp)
 		report(env, KindElasticIP, ename, g.AllocationID, migration.ActionNoop, nil, "")
 	}
+	// The token is derived from the env, name, subnet and address. EC2
+	// remembers it longer than it lists a deleted gateway, so after a
+	// gateway was deleted by hand the same request answers with the gone
+	// one: then the token is salted with that gateway's ID (still
+	// deterministic, so a retry after a crash finds the same gateway).
+	token := clientToken(env, name, sn.ID, g.AllocationID)
 	var created *ec2.CreateNatGatewayOutput
-	err = env.Retry(ctx, []string{"InvalidAllocationID.NotFound", "InvalidSubnetID.NotFound"}, func(ctx context.Context) error {
-		var err error
-		created, err = api.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
-			SubnetId: aws.String(sn.ID), AllocationId: aws.String(g.AllocationID), ConnectivityType: types.ConnectivityTypePublic,
-			ClientToken:       aws.String(clientToken(env, name, sn.ID, g.AllocationID)),
-			TagSpecifications: awsx.TagSpec(types.ResourceTypeNatgateway, env.NameTags(name)),
+	for attempt := 0; ; attempt++ {
+		err = env.Retry(ctx, []string{"InvalidAllocationID.NotFound", "InvalidSubnetID.NotFound"}, func(ctx context.Context) error {
+			var err error
+			created, err = api.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
+				SubnetId: aws.String(sn.ID), AllocationId: aws.String(g.AllocationID), ConnectivityType: types.ConnectivityTypePublic,
+				ClientToken: aws.String(token), TagSpecifications: awsx.TagSpec(types.ResourceTypeNatgateway, env.NameTags(name)),
+			})
+			return err
 		})
-		return err
-	})
-	if err != nil {
-		return NATGateway{}, fmt.Errorf("create: %w", err)
+		if err != nil {
+			return NATGateway{}, fmt.Errorf("create: %w", err)
+		}
+		switch created.NatGateway.State {
+		case types.NatGatewayStateDeleting, types.NatGatewayStateDeleted, types.NatGatewayStateFailed:
+			if attempt < 3 {
+				token = clientToken(env, name, sn.ID, g.AllocationID, aws.ToString(created.NatGateway.NatGatewayId))
+				continue
+			}
+		}
+		break
 	}
 	g.ID = aws.ToString(created.NatGateway.NatGatewayId)
 	if err := waitNAT(ctx, env, api, g.ID); err != nil {

@@ -171,14 +171,10 @@ func ensureRouteTable(ctx context.Context, env migration.Env, api RouteTablesAPI
 			report(env, KindRouteTable, t.name, id, migration.ActionCreate, createDiff, "")
 			return id, nil
 		}
-		out, err := api.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{
-			VpcId: aws.String(vpcID), ClientToken: aws.String(clientToken(env, t.name, vpcID)),
-			TagSpecifications: awsx.TagSpec(types.ResourceTypeRouteTable, env.NameTags(t.name)),
-		})
-		if err != nil {
-			return "", fmt.Errorf("create: %w", err)
+		if found, err = createRouteTable(ctx, env, api, vpcID, t.name); err != nil {
+			return "", err
 		}
-		found, created = out.RouteTable, true
+		created = true
 	}
 	id := aws.ToString(found.RouteTableId)
 	if v := aws.ToString(found.VpcId); v != vpcID {
@@ -264,6 +260,39 @@ func ensureRouteTable(ctx context.Context, env migration.Env, api RouteTablesAPI
 		report(env, KindRouteTable, t.name, id, action(diff), diff, "")
 	}
 	return id, nil
+}
+
+// createRouteTable creates a table with a client token derived from the
+// env, the name and the VPC, and checks that the table it gets exists:
+// EC2 remembers a token longer than a table deleted by hand lives, and
+// answers a repeated request with the gone table. Then the token is
+// salted with that table's ID (deterministic, so a retry after a crash
+// still returns the table the first attempt made).
+func createRouteTable(ctx context.Context, env migration.Env, api RouteTablesAPI, vpcID, name string) (*types.RouteTable, error) {
+	token := clientToken(env, name, vpcID)
+	for attempt := 0; ; attempt++ {
+		out, err := api.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{
+			VpcId: aws.String(vpcID), ClientToken: aws.String(token),
+			TagSpecifications: awsx.TagSpec(types.ResourceTypeRouteTable, env.NameTags(name)),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("create: %w", err)
+		}
+		id := aws.ToString(out.RouteTable.RouteTableId)
+		// A new table may not be visible for a moment; a gone one never is.
+		err = env.Retry(ctx, []string{"InvalidRouteTableID.NotFound"}, func(ctx context.Context) error {
+			_, err := api.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: []string{id}})
+			return err
+		})
+		switch {
+		case err == nil:
+			return out.RouteTable, nil
+		case awsx.HasCode(err, "InvalidRouteTableID.NotFound") && attempt < 3:
+			token = clientToken(env, name, vpcID, id)
+		default:
+			return nil, fmt.Errorf("create: table %s: %w", id, err)
+		}
+	}
 }
 
 func routeInput(tableID, target string) *ec2.CreateRouteInput {

@@ -94,6 +94,19 @@ func TestEnsureSecurityGroups(t *testing.T) {
 		},
 		{name: "dry run on missing groups writes nothing", dryRun: true, want: want(n(4, create)...)},
 		{
+			name: "dry run reports drift and writes nothing", dryRun: true,
+			setup: func(t *testing.T, f *fx, s network.SecurityGroupsSpec) {
+				ensureOnce(t, f, s)
+				_, err := f.cloud.EC2().AuthorizeSecurityGroupIngress(f.ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(f.sgs.DB), IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(5432), ToPort: aws.Int32(5432), IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})
+				require.NoError(t, err)
+			},
+			want: want(update, noop, noop, noop),
+			check: func(t *testing.T, f *fx) {
+				assert.Contains(t, rulesOf(t, f, f.sgs.DB), "in tcp/5432 0.0.0.0/0", "still there: a dry run")
+				assert.Equal(t, "in tcp/5432 0.0.0.0/0", f.report.Changes()[0].Diff[0].From)
+			},
+		},
+		{
 			name: "dry run with a pending VPC calls nothing", dryRun: true, want: want(n(4, create)...),
 			mod:   func(_ *fx, s *network.SecurityGroupsSpec) { s.VPCID = migration.Pending("vpc-dev") },
 			check: func(t *testing.T, f *fx) { assert.Empty(t, f.cloud.Calls()) },
@@ -158,6 +171,16 @@ func TestEnsureFlowLogs(t *testing.T) {
 				require.NoError(t, err)
 			},
 			want: want(update, noop, update), wantWrites: map[string]int{"PutRetentionPolicy": 1, "CreateTags": 1},
+		},
+		{
+			name: "a flow log deleted by hand is made again despite its remembered client token",
+			setup: func(t *testing.T, f *fx, s network.FlowLogsSpec) {
+				ensureOnce(t, f, s)
+				_, err := f.cloud.EC2().DeleteFlowLogs(f.ctx, &ec2.DeleteFlowLogsInput{FlowLogIds: []string{got.ID}})
+				require.NoError(t, err)
+			},
+			want: want(noop, noop, create), wantWrites: map[string]int{"CreateFlowLogs": 2},
+			check: func(t *testing.T, f *fx) { assert.Len(t, f.cloud.EC2().FlowLogs(), 1) },
 		},
 		{
 			name: "a changed traffic type is refused", setup: ensureOnce,

@@ -259,6 +259,11 @@ func (f *EC2) CreateNatGateway(ctx context.Context, in *ec2.CreateNatGatewayInpu
 			o := n.out(f.c)
 			out = &ec2.CreateNatGatewayOutput{NatGateway: &o, ClientToken: in.ClientToken}
 			return nil
+		} else if prev != "" {
+			// EC2 remembers a token longer than it lists a deleted
+			// gateway: the same request answers with the gone gateway.
+			out = &ec2.CreateNatGatewayOutput{NatGateway: &types.NatGateway{NatGatewayId: aws.String(prev), State: types.NatGatewayStateDeleted, SubnetId: in.SubnetId}, ClientToken: in.ClientToken}
+			return nil
 		}
 		if in.ConnectivityType != "" && in.ConnectivityType != types.ConnectivityTypePublic {
 			return apiError("InvalidParameterValue", "only public NAT gateways are supported by the fake")

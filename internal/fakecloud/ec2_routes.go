@@ -118,6 +118,11 @@ func (f *EC2) CreateRouteTable(ctx context.Context, in *ec2.CreateRouteTableInpu
 			o := f.rtOut(rt)
 			out = &ec2.CreateRouteTableOutput{RouteTable: &o, ClientToken: in.ClientToken}
 			return nil
+		} else if prev != "" {
+			// The token outlives a table deleted since: EC2 answers with
+			// the original response, for a table that no longer exists.
+			out = &ec2.CreateRouteTableOutput{RouteTable: &types.RouteTable{RouteTableId: aws.String(prev), VpcId: in.VpcId, Tags: toEC2Tags(tagsFromSpecs(in.TagSpecifications, types.ResourceTypeRouteTable))}, ClientToken: in.ClientToken}
+			return nil
 		}
 		v, err := f.vpc(aws.ToString(in.VpcId))
 		if err != nil {
