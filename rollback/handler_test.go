@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -277,4 +279,45 @@ func TestLambdaConfigFromEnv(t *testing.T) {
 	t.Setenv(rollback.ConfigEnvVar, string(b))
 	_, err = rollback.LambdaConfigFromEnv()
 	assert.ErrorContains(t, err, "lambdaConfig.topicArn: required")
+}
+
+// TestAlarmToSNSToLambda: the Lambda subscribed to the notification topic
+// as well (the SNS path). Every alarm of the policy notifies the topic;
+// the first ALARM that reaches the handler rolls back, the others —
+// the rule alarm and the composite, through SNS and directly — find it
+// done; OK notifications are ignored.
+func TestAlarmToSNSToLambda(t *testing.T) {
+	ctx := context.Background()
+	w := newLambdaWorld(t)
+	topic, err := w.cloud.SNS().CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("migration-notifications-dev")})
+	require.NoError(t, err)
+	require.Equal(t, testTopicARN, aws.ToString(topic.TopicArn))
+	fnARN := rollback.FunctionARN(w.env)
+	_, err = w.cloud.SNS().Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("lambda"), Endpoint: aws.String(fnARN)})
+	require.NoError(t, err)
+	_, err = w.cloud.Lambda().AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(fnARN), StatementId: aws.String("sns"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("sns.amazonaws.com"), SourceArn: topic.TopicArn})
+	require.NoError(t, err)
+
+	bad := healthy()
+	bad.target5xx = f64(100)
+	bad.install(w.cloud, w.env)
+	w.cloud.Clock().Advance(3 * time.Minute)
+	_, err = w.cloud.CloudWatch().EvaluateAlarms(ctx)
+	require.NoError(t, err)
+
+	var via []string
+	for _, inv := range w.cloud.Lambda().Invocations() {
+		require.Empty(t, inv.Err)
+		via = append(via, inv.Type)
+	}
+	assert.Equal(t, []string{"sns", "sns", "alarm"}, via, "the rule alarm through SNS, then the composite through SNS and directly")
+	assert.Equal(t, migration.PhaseRolledBack, w.store.current())
+	assert.Equal(t, 1, w.store.transitionsTo(migration.PhaseRolledBack))
+	assert.Len(t, w.notifier.sent, 1)
+	rb := w.store.entries(rollback.EntryRollback)
+	require.Len(t, rb, 1)
+	assert.Equal(t, "sns", rb[0].Details["via"])
+	assert.Equal(t, "alarm-green-5xx-rate-dev", rb[0].Details["alarm"])
+	assert.Len(t, w.store.entries(rollback.EntryDuplicate), 2)
 }

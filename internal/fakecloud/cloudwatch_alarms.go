@@ -835,7 +835,11 @@ func (f *CloudWatch) snsAlarmMessage(a, old *fakeAlarm) (string, string) {
 		msg["Trigger"] = trig
 	}
 	b, _ := json.Marshal(msg)
-	return fmt.Sprintf("%s: %q in %s", a.State, a.Name, f.c.region), string(b)
+	subject := fmt.Sprintf("%s: %q in %s", a.State, a.Name, f.c.region)
+	if len(subject) > 100 { // SNS subjects are at most 100 characters
+		subject = subject[:100]
+	}
+	return subject, string(b)
 }
 
 // lambdaAlarmPayload returns the event CloudWatch sends to a Lambda alarm
