@@ -37,8 +37,9 @@ type CertificateSpec struct {
 	PEM string
 }
 
-// Validate checks the name and that PEM holds only X.509 certificates, at
-// least one, none expired at the time of the check is left to DMS.
+// Validate checks the name and that PEM holds at least one X.509
+// certificate and nothing else (a private key in a CA bundle is refused).
+// Expiry is DMS's to check.
 func (s CertificateSpec) Validate() error {
 	var errs []error
 	if s.Name != CertSource && s.Name != CertTarget {

@@ -322,8 +322,6 @@ func ensureEndpoint(ctx context.Context, env migration.Env, api DMSAPI, spec End
 		return Endpoint{}, fmt.Errorf("engine is immutable here: %s is %s, the spec wants %s", arn, aws.ToString(found.EngineName), spec.engine())
 	case !sameKey(aws.ToString(found.KmsKeyId), spec.KMSKeyARN):
 		return Endpoint{}, fmt.Errorf("kms key is immutable: %s is encrypted with %s, the spec wants %s", arn, aws.ToString(found.KmsKeyId), spec.KMSKeyARN)
-	case aws.ToString(found.Username) != "" || aws.ToString(found.ServerName) != "":
-		return Endpoint{}, fmt.Errorf("endpoint %s holds clear-text connection settings; the library only uses Secrets Manager — delete it and apply again", arn)
 	}
 	var diff []migration.FieldDiff
 	if found.SslMode != dmstypes.DmsSslModeValueVerifyFull {

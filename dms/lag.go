@@ -12,6 +12,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	dms "github.com/aws/aws-sdk-go-v2/service/databasemigrationservice"
 
+	"github.com/cutoverkit/cutover/internal/awsx"
 	"github.com/cutoverkit/cutover/migration"
 )
 
@@ -61,6 +62,9 @@ func Lag(ctx context.Context, env migration.Env, api TaskReader, cw MetricsAPI, 
 	p := dms.NewDescribeTableStatisticsPaginator(api, &dms.DescribeTableStatisticsInput{ReplicationTaskArn: aws.String(taskARN)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if awsx.HasCode(err, codeInvalidState) { // a task that never ran has no statistics yet
+			break
+		}
 		if err != nil {
 			return lag, fmt.Errorf("lag of %s: table statistics: %w", taskARN, err)
 		}
