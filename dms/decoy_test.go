@@ -57,7 +57,9 @@ func TestDecoysAreNeitherAdoptedNorDeleted(t *testing.T) {
 				_, err := dms.EnsureParameterGroup(f.ctx, f.env, f.cloud.RDS(), dms.ParameterGroupSpec{Major: 16})
 				return err
 			},
-			delete: func(f *fixture) error { return dms.DeleteParameterGroup(f.ctx, f.env, f.cloud.RDS(), dms.ParameterGroupSpec{}) },
+			delete: func(f *fixture) error {
+				return dms.DeleteParameterGroup(f.ctx, f.env, f.cloud.RDS(), dms.ParameterGroupSpec{})
+			},
 			exists: func(f *fixture) bool { return f.cloud.RDS().ParameterGroupParams("rds-params-dev") != nil },
 		},
 		{
@@ -71,7 +73,9 @@ func TestDecoysAreNeitherAdoptedNorDeleted(t *testing.T) {
 				_, err := dms.EnsureDBSubnetGroup(f.ctx, f.env, f.cloud.RDS(), dms.DBSubnetGroupSpec{SubnetIDs: f.subnets})
 				return err
 			},
-			delete: func(f *fixture) error { return dms.DeleteDBSubnetGroup(f.ctx, f.env, f.cloud.RDS(), dms.DBSubnetGroupSpec{}) },
+			delete: func(f *fixture) error {
+				return dms.DeleteDBSubnetGroup(f.ctx, f.env, f.cloud.RDS(), dms.DBSubnetGroupSpec{})
+			},
 			exists: func(f *fixture) bool {
 				out, err := f.cloud.RDS().DescribeDBSubnetGroups(f.ctx, &rds.DescribeDBSubnetGroupsInput{DBSubnetGroupName: aws.String("rds-subnet-group-dev")})
 				return err == nil && len(out.DBSubnetGroups) == 1
