@@ -300,3 +300,36 @@ func TestCrashDuringNATCreateMakesNoDuplicate(t *testing.T) {
 		})
 	}
 }
+
+func TestResolverCreateWhoseResponseWasLostIsNotRepeated(t *testing.T) {
+	faults := fakecloud.Faults{NotFoundReads: 2}
+	// Find which write creates the endpoint under these faults...
+	probe := newFx(t).withSubnets()
+	probe.reset(false)
+	probe.cloud.SetFaults(faults)
+	_, err := network.EnsureResolverEndpoint(probe.ctx, probe.env, probe.resolverClients(), probe.resolverSpec())
+	require.NoError(t, err)
+	k := slices.Index(writeOps(probe.cloud), "CreateResolverEndpoint") + 1
+	require.Positive(t, k)
+
+	// ...then crash right after it, with the response lost, and the new
+	// endpoint not listed yet when the next run looks for it.
+	f := newFx(t).withSubnets()
+	faults.CrashAtWrite, faults.CrashAfter = k, true
+	f.cloud.SetFaults(faults)
+	_, err = network.EnsureResolverEndpoint(f.ctx, f.env, f.resolverClients(), f.resolverSpec())
+	require.ErrorIs(t, err, fakecloud.ErrCrash)
+	f.cloud.Restart()
+	f.reset(false)
+	got, err := network.EnsureResolverEndpoint(f.ctx, f.env, f.resolverClients(), f.resolverSpec())
+	require.NoError(t, err)
+	assert.Equal(t, f.cloud.Resolver().Endpoints(), []string{got.ID}, "one endpoint: the reused request ID found the first")
+	var codes []string
+	for _, c := range f.cloud.Calls() {
+		if c.Op == "CreateResolverEndpoint" {
+			codes = append(codes, c.Code)
+		}
+	}
+	assert.Equal(t, []string{"ResourceExistsException"}, codes, "the retry was refused as a reused request ID")
+	assert.Len(t, got.IPs, 2)
+}

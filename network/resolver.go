@@ -153,19 +153,32 @@ func ensureResolverEndpoint(ctx context.Context, env migration.Env, c ResolverCl
 			tags = append(tags, r53rtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
 		}
 		slices.SortFunc(tags, func(a, b r53rtypes.Tag) int { return strings.Compare(aws.ToString(a.Key), aws.ToString(b.Key)) })
-		created, err := c.Resolver.CreateResolverEndpoint(ctx, &route53resolver.CreateResolverEndpointInput{
+		in := &route53resolver.CreateResolverEndpointInput{
 			CreatorRequestId: aws.String(clientToken(env, name, spec.VPCID)), Name: aws.String(name), Direction: r53rtypes.ResolverEndpointDirectionInbound,
 			SecurityGroupIds: []string{out.SecurityGroupID}, IpAddresses: addrs, Tags: tags,
-		})
+		}
+		var created *route53resolver.CreateResolverEndpointOutput
+		for attempt := 0; ; attempt++ {
+			created, err = c.Resolver.CreateResolverEndpoint(ctx, in)
+			if !awsx.HasCode(err, "ResourceExistsException") || attempt >= 3 {
+				break
+			}
+			// The request ID was used: by a create whose response was
+			// lost (the endpoint shows up within the consistency window,
+			// and is converged below), or by an endpoint deleted since
+			// (then the ID is salted, deterministically).
+			err = env.Poll(ctx, "resolver endpoint "+name+" to be listed", 10*time.Second, time.Minute, func(ctx context.Context) (string, bool, error) {
+				var ferr error
+				found, ferr = findResolverEndpoint(ctx, env, c.Resolver, name)
+				return "not listed yet", found != nil, ferr
+			})
+			if found != nil || !errors.Is(err, awsx.ErrTimeout) {
+				break
+			}
+			in.CreatorRequestId = aws.String(clientToken(env, name, spec.VPCID, fmt.Sprint(attempt+1)))
+		}
 		switch {
-		case awsx.HasCode(err, "ResourceExistsException"):
-			// The request ID was used: a create whose response was lost.
-			if found, err = findResolverEndpoint(ctx, env, c.Resolver, name); err != nil {
-				return ResolverEndpoint{}, err
-			}
-			if found == nil {
-				return ResolverEndpoint{}, errors.New("create: the creator request ID was used before but no endpoint of this env exists; delete the endpoint made with it")
-			}
+		case found != nil: // converge the endpoint a lost response made
 		case err != nil:
 			return ResolverEndpoint{}, fmt.Errorf("create: %w", err)
 		default:
