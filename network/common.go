@@ -68,7 +68,7 @@ func checkID(field, id string, prefixes ...string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s: %q is not an ID of the form %s...", field, id, strings.Join(prefixes, "... or "))
+	return fmt.Errorf("%s: %q is not an ID of the form %s<id>", field, id, strings.Join(prefixes, "<id> or "))
 }
 
 // required returns an error naming every empty field: Ensure functions

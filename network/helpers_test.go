@@ -3,8 +3,6 @@ package network_test
 import (
 	"context"
 	"errors"
-	"maps"
-	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -156,15 +154,6 @@ func (f *fx) withRoutes() *fx {
 
 func (f *fx) sgSpec() network.SecurityGroupsSpec {
 	return network.SecurityGroupsSpec{VPCID: f.vpc.ID, OnPremCIDR: onPrem, WebPort: 443, AppPort: 8080, DBPort: 5432, OnPremDBPort: 5432}
-}
-
-func (f *fx) withSGs() *fx {
-	f.withVPC()
-	f.once("sgs", func() (err error) {
-		f.sgs, err = network.EnsureSecurityGroups(f.ctx, f.env, f.cloud.EC2(), f.sgSpec())
-		return
-	})
-	return f
 }
 
 func (f *fx) flowSpec() network.FlowLogsSpec {
@@ -342,6 +331,3 @@ func assertNoSecrets(t *testing.T, s string) {
 		assert.NotContains(t, s, secret, "a secret value leaked")
 	}
 }
-
-// keys returns the sorted keys of a map, for messages.
-func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -111,6 +111,7 @@ func (r rule) key() string {
 	return fmt.Sprintf("%t|%s|%d|%d|%s|%s", r.Egress, r.Proto, r.From, r.To, r.CIDR, r.Group)
 }
 
+// String renders the rule as a plan shows it: "in tcp/5432 sg-...".
 func (r rule) String() string {
 	dir, peer := "in", r.CIDR+r.Group
 	if r.Egress {

@@ -153,8 +153,8 @@ func (a *fakeDXAssoc) out(c *Cloud) types.DirectConnectGatewayAssociation {
 	o := types.DirectConnectGatewayAssociation{
 		AssociationId: aws.String(a.ID), DirectConnectGatewayId: aws.String(a.GatewayID), VirtualGatewayId: aws.String(a.VGWID),
 		AssociationState: types.DirectConnectGatewayAssociationState(a.state(c)), DirectConnectGatewayOwnerAccount: aws.String(c.account),
-		VirtualGatewayOwnerAccount: aws.String(c.account), VirtualGatewayRegion: aws.String(c.region),
-		AssociatedGateway: &types.AssociatedGateway{Id: aws.String(a.VGWID), Type: types.GatewayTypeVirtualPrivateGateway, OwnerAccount: aws.String(c.account), Region: aws.String(c.region)},
+		VirtualGatewayOwnerAccount: aws.String(c.account),
+		AssociatedGateway:          &types.AssociatedGateway{Id: aws.String(a.VGWID), Type: types.GatewayTypeVirtualPrivateGateway, OwnerAccount: aws.String(c.account), Region: aws.String(c.region)},
 	}
 	for _, p := range a.Prefixes {
 		o.AllowedPrefixesToDirectConnectGateway = append(o.AllowedPrefixesToDirectConnectGateway, types.RouteFilterPrefix{Cidr: aws.String(p)})

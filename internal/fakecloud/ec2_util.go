@@ -52,15 +52,6 @@ func ec2Page[T any](items []T, token *string, maxResults *int32) ([]T, *string, 
 // elapsed reports whether d has passed since t on the cloud clock.
 func (c *Cloud) elapsed(t time.Time, d time.Duration) bool { return !c.now().Before(t.Add(d)) }
 
-// copyTags returns a copy of a tag map (never nil).
-func copyTags(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 // prefixOverlaps reports whether two prefixes share an address.
 func prefixOverlaps(a, b netip.Prefix) bool { return a.Overlaps(b) }
 
