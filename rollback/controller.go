@@ -567,7 +567,8 @@ func (c *Controller) shift(ctx context.Context, i int, step Step) (time.Time, er
 	return windowOpen, nil
 }
 
-// bakeOutcome tracks the last decision of a bake.
+// decisionTracker keeps the last decision of a bake and whether it saw a
+// full evaluation range of every deciding rule.
 type decisionTracker struct {
 	last     *Decision
 	lastFull bool
@@ -607,7 +608,7 @@ func (c *Controller) bake(ctx context.Context, i int, step Step, windowOpen time
 			baked += now.Sub(last)
 		}
 		last = now
-		if _, err := c.checkGatesDuringBake(ctx); err != nil {
+		if err := c.checkPhaseAndLease(ctx); err != nil {
 			return err
 		}
 		if err := c.tick(ctx, i, split, windowOpen, &st); err != nil {
@@ -620,26 +621,27 @@ func (c *Controller) bake(ctx context.Context, i int, step Step, windowOpen time
 	}
 }
 
-// checkGatesDuringBake stops the run when the phase moved under it (the
+// checkPhaseAndLease stops the run when the phase moved under it (the
 // Lambda rolled back) or the lease is lost; the replication gates apply
-// to shifts only.
-func (c *Controller) checkGatesDuringBake(ctx context.Context) (bool, error) {
+// to shifts only. A phase that cannot be read is logged and checked again
+// at the next tick.
+func (c *Controller) checkPhaseAndLease(ctx context.Context) error {
 	phase, version, err := c.Store.PhaseVersion(ctx)
 	if err != nil {
 		c.Env.Log().Warn("read phase failed", "error", err)
-		return false, nil
+		return nil
 	}
 	switch {
 	case phase == migration.PhaseRolledBack:
 		c.emit(Event{Type: EventRollback, Message: "rolled back by someone else"})
-		return false, fmt.Errorf("cutover: the phase was moved to rolled-back by someone else (the rollback Lambda or an operator): %w", ErrRolledBack)
+		return fmt.Errorf("cutover: the phase was moved to rolled-back by someone else (the rollback Lambda or an operator): %w", ErrRolledBack)
 	case phase != migration.PhaseCuttingOver || version != c.epoch:
-		return false, fmt.Errorf("cutover: the phase changed under this run (now %s, version %d; this run holds version %d)", phase, version, c.epoch)
+		return fmt.Errorf("cutover: the phase changed under this run (now %s, version %d; this run holds version %d)", phase, version, c.epoch)
 	}
 	if err := c.Store.Renew(ctx, c.Owner); err != nil {
-		return false, fmt.Errorf("cutover: lease lost: %w", err)
+		return fmt.Errorf("cutover: lease lost: %w", err)
 	}
-	return true, nil
+	return nil
 }
 
 // tick evaluates the policy once and acts on the decision.

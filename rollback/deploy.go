@@ -93,6 +93,10 @@ type FunctionSpec struct {
 	// for principal lambda.alarms.cloudwatch.amazonaws.com with the
 	// account and the alarm ARN as conditions.
 	AlarmARNs []string
+	// TopicARNs are SNS topics allowed to invoke the function (when the
+	// example subscribes it to the notification topic): one statement
+	// each for principal sns.amazonaws.com with the topic as source.
+	TopicARNs []string
 	// MemoryMB, TimeoutSeconds and LogRetentionDays default to 256, 120
 	// and 90.
 	MemoryMB         int32
@@ -103,6 +107,7 @@ type FunctionSpec struct {
 var (
 	tableARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$`)
 	alarmARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:[0-9]{12}:alarm:.+$`)
+	topicARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 	kmsARNRe   = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$`)
 )
 
@@ -125,6 +130,11 @@ func (s FunctionSpec) Validate() error {
 	for _, a := range s.AlarmARNs {
 		if !migration.IsPending(a) && !alarmARNRe.MatchString(a) {
 			errs = append(errs, fmt.Errorf("function.alarmArns: %q is not a CloudWatch alarm ARN", a))
+		}
+	}
+	for _, a := range s.TopicARNs {
+		if !migration.IsPending(a) && !topicARNRe.MatchString(a) {
+			errs = append(errs, fmt.Errorf("function.topicArns: %q is not an SNS topic ARN", a))
 		}
 	}
 	if s.MemoryMB != 0 && (s.MemoryMB < 128 || s.MemoryMB > 10240) {
@@ -208,8 +218,8 @@ const functionTimeout = 5 * time.Minute
 //     same source gives the same zip, so a second apply changes nothing),
 //     the configuration as ConfigEnvVar encrypted with the env key, logs
 //     to the log group, memory and timeout, the env's tags, and exactly
-//     one resource-policy statement per alarm ARN (stale ones of this
-//     package removed).
+//     one resource-policy statement per alarm ARN and topic ARN (stale
+//     ones of this package removed, others' left alone).
 //
 // It refuses a function of that name without the env's ownership tag.
 // Creating retries while IAM has not propagated the new role ("cannot be
@@ -287,7 +297,7 @@ func ensureFunction(ctx context.Context, env migration.Env, api FunctionClients,
 		if err := waitFunction(ctx, env, api.Lambda, name, true); err != nil {
 			return Function{}, err
 		}
-		if _, err := syncPermissions(ctx, env, api.Lambda, name, spec.AlarmARNs, false); err != nil {
+		if _, err := syncPermissions(ctx, env, api.Lambda, name, spec, false); err != nil {
 			return Function{}, err
 		}
 		env.Report(migration.Change{Kind: KindFunction, Name: name, ID: fn.ARN, Action: migration.ActionCreate, Diff: []migration.FieldDiff{{Field: "codeSha256", From: "", To: sha}}})
@@ -334,7 +344,7 @@ func ensureFunction(ctx context.Context, env migration.Env, api FunctionClients,
 	if len(missingTags) > 0 {
 		diff = append(diff, migration.FieldDiff{Field: "tags", From: "(missing)", To: strings.Join(sortedKeys(missingTags), ",")})
 	}
-	permDiff, err := syncPermissions(ctx, env, api.Lambda, name, spec.AlarmARNs, true)
+	permDiff, err := syncPermissions(ctx, env, api.Lambda, name, spec, true)
 	if err != nil {
 		return Function{}, err
 	}
@@ -371,7 +381,7 @@ func ensureFunction(ctx context.Context, env migration.Env, api FunctionClients,
 			}
 		}
 		if len(permDiff) > 0 {
-			if _, err := syncPermissions(ctx, env, api.Lambda, name, spec.AlarmARNs, false); err != nil {
+			if _, err := syncPermissions(ctx, env, api.Lambda, name, spec, false); err != nil {
 				return Function{}, err
 			}
 		}
@@ -388,6 +398,7 @@ func ensureFunction(ctx context.Context, env migration.Env, api FunctionClients,
 // errNoRetry hides an error code from env.Retry.
 type errNoRetry struct{ err error }
 
+// Error returns the hidden error's message.
 func (e errNoRetry) Error() string { return e.err.Error() }
 
 func functionDescription(env migration.Env) string {
@@ -411,25 +422,30 @@ func waitFunction(ctx context.Context, env migration.Env, api LambdaAPI, name st
 }
 
 // statementPrefix marks the resource-policy statements this package owns.
-const statementPrefix = "cutover-alarm-"
+const statementPrefix = "cutover-"
 
-// statementID returns the statement ID for an alarm ARN: the prefix and
-// the alarm name, cut to Lambda's 100 characters with a hash when long.
-func statementID(alarmARN string) string {
-	name := alarmARN[strings.LastIndex(alarmARN, ":")+1:]
-	id := statementPrefix + regexp.MustCompile(`[^A-Za-z0-9_-]`).ReplaceAllString(name, "_")
+var sidUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
+
+// statementID returns the statement ID for a source ARN: the prefix, the
+// kind and the source's name, cut to Lambda's 100 characters with a hash
+// when long.
+func statementID(kind, sourceARN string) string {
+	name := sourceARN[strings.LastIndex(sourceARN, ":")+1:]
+	id := statementPrefix + kind + "-" + sidUnsafe.ReplaceAllString(name, "_")
 	if len(id) > 100 {
-		sum := sha256.Sum256([]byte(alarmARN))
+		sum := sha256.Sum256([]byte(sourceARN))
 		id = id[:83] + "-" + fmt.Sprintf("%x", sum[:8])
 	}
 	return id
 }
 
-// syncPermissions makes the resource policy hold one statement per alarm
-// ARN (principal lambda.alarms.cloudwatch.amazonaws.com, the env's
-// account, the alarm ARN) and no other statement of this package. With
-// diffOnly it only reports what it would change.
-func syncPermissions(ctx context.Context, env migration.Env, api LambdaAPI, name string, alarmARNs []string, diffOnly bool) ([]migration.FieldDiff, error) {
+// syncPermissions makes the resource policy hold exactly one statement
+// per alarm ARN (principal lambda.alarms.cloudwatch.amazonaws.com) and per
+// topic ARN (principal sns.amazonaws.com), each conditioned on the env's
+// account and that source ARN, and no other statement of this package;
+// statements others added are left alone. With diffOnly it only reports
+// what it would change.
+func syncPermissions(ctx context.Context, env migration.Env, api LambdaAPI, name string, spec FunctionSpec, diffOnly bool) ([]migration.FieldDiff, error) {
 	type stmt struct{ principal, sourceARN, sourceAccount string }
 	have := map[string]stmt{}
 	out, err := api.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(name)})
@@ -452,8 +468,11 @@ func syncPermissions(ctx context.Context, env migration.Env, api LambdaAPI, name
 		}
 	}
 	want := map[string]stmt{}
-	for _, a := range alarmARNs {
-		want[statementID(a)] = stmt{principal: "lambda.alarms.cloudwatch.amazonaws.com", sourceARN: a, sourceAccount: env.Account}
+	for _, a := range spec.AlarmARNs {
+		want[statementID("alarm", a)] = stmt{principal: "lambda.alarms.cloudwatch.amazonaws.com", sourceARN: a, sourceAccount: env.Account}
+	}
+	for _, a := range spec.TopicARNs {
+		want[statementID("sns", a)] = stmt{principal: "sns.amazonaws.com", sourceARN: a, sourceAccount: env.Account}
 	}
 	var diff []migration.FieldDiff
 	for _, sid := range slices.Sorted(maps.Keys(have)) {

@@ -7,7 +7,6 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"io"
-	"slices"
 	"testing"
 	"time"
 
@@ -84,6 +83,13 @@ func TestEnsureFunction(t *testing.T) {
 		{name: "another alarm: the permissions converge exactly", setup: ensure, edit: func(s *rollback.FunctionSpec) {
 			s.AlarmARNs = []string{"arn:aws:cloudwatch:us-east-1:123456789012:alarm:alarm-other-dev"}
 		}, wantAction: migration.ActionUpdate, wantWrites: []string{"RemovePermission", "AddPermission"}},
+		{name: "a subscribed topic gets its permission; a statement someone else added stays", setup: func(t *testing.T, env migration.Env, cloud *fakecloud.Cloud, spec rollback.FunctionSpec) {
+			ensure(t, env, cloud, spec)
+			_, err := cloud.Lambda().AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("migration-rollback-dev"), StatementId: aws.String("someone-elses"),
+				Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("events.amazonaws.com")})
+			require.NoError(t, err)
+		}, edit: func(s *rollback.FunctionSpec) { s.TopicARNs = []string{testTopicARN} },
+			wantAction: migration.ActionUpdate, wantWrites: []string{"AddPermission"}},
 		{name: "the role's policy drifted: only the role is rewritten", setup: func(t *testing.T, env migration.Env, cloud *fakecloud.Cloud, spec rollback.FunctionSpec) {
 			ensure(t, env, cloud, spec)
 			drift := spec
@@ -171,16 +177,19 @@ func TestEnsureFunction(t *testing.T) {
 			assert.Equal(t, spec.Config, gotCfg)
 			assert.Equal(t, "dev", got.Tags["cutover:env"])
 			policy := cloud.Lambda().FunctionPolicy("migration-rollback-dev")
-			require.Len(t, policy, len(spec.AlarmARNs))
-			for _, a := range spec.AlarmARNs {
-				assert.Contains(t, slices.Collect(func(yield func([2]string) bool) {
-					for _, v := range policy {
-						if !yield(v) {
-							return
-						}
-					}
-				}), [2]string{"lambda.alarms.cloudwatch.amazonaws.com", a})
+			delete(policy, "someone-elses")
+			var stmts [][2]string
+			for _, v := range policy {
+				stmts = append(stmts, v)
 			}
+			var want [][2]string
+			for _, a := range spec.AlarmARNs {
+				want = append(want, [2]string{"lambda.alarms.cloudwatch.amazonaws.com", a})
+			}
+			for _, a := range spec.TopicARNs {
+				want = append(want, [2]string{"sns.amazonaws.com", a})
+			}
+			assert.ElementsMatch(t, want, stmts, "exactly the statements of the spec")
 			key, days, ok := cloud.Logs().LogGroupKey("/cutover/dev/rollback-lambda")
 			require.True(t, ok)
 			assert.Equal(t, spec.KMSKeyARN, key)

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,6 +80,7 @@ type lambdaWorld struct {
 	notifier *fakeNotifier
 	repl     *fakeReplication
 	handler  *rollback.Handler
+	spec     rollback.FunctionSpec
 }
 
 func newLambdaWorld(t *testing.T) *lambdaWorld {
@@ -95,6 +95,7 @@ func newLambdaWorld(t *testing.T) *lambdaWorld {
 	require.NoError(t, err)
 	spec := functionSpec(t, env, cloud, "v1")
 	spec.AlarmARNs = []string{alarms.Composite.ARN}
+	w.spec = spec
 	fn, err := rollback.EnsureFunction(ctx, env, clients(cloud), spec)
 	require.NoError(t, err)
 	w.handler = &rollback.Handler{Env: env, Policy: w.policy, Metrics: rollback.Source{API: cloud.CloudWatch()},
@@ -295,8 +296,8 @@ func TestAlarmToSNSToLambda(t *testing.T) {
 	fnARN := rollback.FunctionARN(w.env)
 	_, err = w.cloud.SNS().Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("lambda"), Endpoint: aws.String(fnARN)})
 	require.NoError(t, err)
-	_, err = w.cloud.Lambda().AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(fnARN), StatementId: aws.String("sns"),
-		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("sns.amazonaws.com"), SourceArn: topic.TopicArn})
+	w.spec.TopicARNs = []string{testTopicARN}
+	_, err = rollback.EnsureFunction(ctx, w.env, clients(w.cloud), w.spec) // the permission for sns.amazonaws.com
 	require.NoError(t, err)
 
 	bad := healthy()

@@ -944,9 +944,6 @@ func (f *CloudWatch) EvaluateAlarms(ctx context.Context) ([]string, error) {
 	return changed, nil
 }
 
-// alarmPeriod returns the period an alarm evaluates at.
-func (a *fakeAlarm) alarmPeriod() int32 { return a.Period }
-
 // evaluateMetricAlarm computes an alarm's state at the current fake time.
 //
 // The evaluation range is the EvaluationPeriods (N) most recent complete
@@ -962,7 +959,7 @@ func (a *fakeAlarm) alarmPeriod() int32 { return a.Period }
 //
 // Call with mu held.
 func (f *CloudWatch) evaluateMetricAlarm(a *fakeAlarm) (state, reason, data string) {
-	p := time.Duration(a.alarmPeriod()) * time.Second
+	p := time.Duration(a.Period) * time.Second
 	end := f.c.now().Truncate(p)
 	start := end.Add(-time.Duration(a.EvaluationPeriods) * p)
 	ts, err := f.alarmSeries(a, start, end)
@@ -1002,7 +999,7 @@ func (f *CloudWatch) evaluateMetricAlarm(a *fakeAlarm) (state, reason, data stri
 	}
 	n := int(a.EvaluationPeriods)
 	b, _ := json.Marshal(map[string]any{
-		"version": "1.0", "queryDate": cwTime(f.c.now()), "startDate": cwTime(start), "period": a.alarmPeriod(),
+		"version": "1.0", "queryDate": cwTime(f.c.now()), "startDate": cwTime(start), "period": a.Period,
 		"recentDatapoints": recent, "threshold": a.Threshold, "evaluatedDatapoints": evaluated,
 	})
 	data = string(b)
@@ -1015,8 +1012,8 @@ func (f *CloudWatch) evaluateMetricAlarm(a *fakeAlarm) (state, reason, data stri
 	case missing == n:
 		return stateInsufficient, fmt.Sprintf("Insufficient Data: %d datapoints were unknown.", n), data
 	}
-	return stateOK, fmt.Sprintf("Threshold Crossed: %d out of the last %d datapoints were %s the threshold (%v) (minimum %d datapoints for ALARM -> OK transition); %d present.",
-		n-breach-missing, n, "not "+compWords(a.Comparison), a.Threshold, 1, present), data
+	return stateOK, fmt.Sprintf("Threshold Crossed: %d out of the last %d datapoints (%d present) were not %s the threshold (%v) (minimum 1 datapoint for ALARM -> OK transition).",
+		n-breach-missing, n, present, compWords(a.Comparison), a.Threshold), data
 }
 
 // alarmSeries returns the series an alarm watches over [start, end).
