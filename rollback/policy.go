@@ -198,6 +198,21 @@ func (r Rule) missing() MissingData {
 
 func (r Rule) clearAfter() int { return max(r.ClearAfter, 1) }
 
+// metrics returns every metric the rule's query reads.
+func (r Rule) metrics() []Metric {
+	var out []Metric
+	if r.Query.Metric != nil {
+		out = append(out, *r.Query.Metric)
+	}
+	if r.Query.Samples != nil {
+		out = append(out, *r.Query.Samples)
+	}
+	for _, id := range sortedMetricIDs(r.Query.Metrics) {
+		out = append(out, r.Query.Metrics[id])
+	}
+	return out
+}
+
 // lookback returns how many periods Evaluate needs: the evaluation
 // range, or the clear streak when it is longer.
 func (r Rule) lookback() int { return max(r.EvaluationPeriods, r.clearAfter()) }
@@ -206,7 +221,9 @@ func (r Rule) lookback() int { return max(r.EvaluationPeriods, r.clearAfter()) }
 func (r Rule) periodSeconds() int32 { return int32(r.Query.Period / time.Second) }
 
 // Validate checks the rule, and that CloudWatch can alarm on it: periods
-// of 10, 20 or 30 s or a multiple of 60 s; N × period at most one day
+// of 10, 20 or 30 s or a multiple of 60 s, and no sub-minute period on an
+// AWS/ namespace (those metrics have one-minute resolution at best); N ×
+// period at most one day
 // (seven days for periods of an hour or more), and the same for the clear
 // streak; 1 ≤ M ≤ N; a finite threshold; a known statistic; an expression
 // that uses only its own metrics (at most 10, with the sample count
@@ -227,6 +244,14 @@ func (r Rule) Validate() error {
 	switch {
 	case p%time.Second != 0 || !(secs == 10 || secs == 20 || secs == 30 || secs >= 60 && secs%60 == 0):
 		field("query.period", "%v: CloudWatch alarms take 10s, 20s, 30s or a multiple of 60s", p)
+	}
+	if secs > 0 && secs < 60 {
+		for _, m := range r.metrics() {
+			if strings.HasPrefix(m.Namespace, "AWS/") {
+				field("query.period", "%v on %s %s: AWS metrics have one-minute resolution at best, so a sub-minute alarm would sit in INSUFFICIENT_DATA", p, m.Namespace, m.Name)
+				break
+			}
+		}
 	}
 	switch r.Comparator {
 	case GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual:

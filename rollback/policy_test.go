@@ -280,6 +280,11 @@ func TestPolicyValidate(t *testing.T) {
 		{"bad name", func(p *rollback.Policy) { p.Rules[0].Name = "Errors!" }, "rule \"Errors!\": name"},
 		{"period CloudWatch refuses", func(p *rollback.Policy) { p.Rules[0].Query.Period = 90 * time.Second }, "query.period"},
 		{"sub-second period", func(p *rollback.Policy) { p.Rules[0].Query.Period = 1500 * time.Millisecond }, "query.period"},
+		{"high resolution on a custom metric", func(p *rollback.Policy) { p.Rules[0].Query.Period = 10 * time.Second }, ""},
+		{"high resolution on an AWS metric", func(p *rollback.Policy) {
+			p.Rules[0].Query.Period = 10 * time.Second
+			p.Rules[0].Query.Metric.Namespace = "AWS/ApplicationELB"
+		}, "one-minute resolution at best"},
 		{"evaluation range over a day", func(p *rollback.Policy) { p.Rules[0].EvaluationPeriods = 1441 }, "exceeds the 86400s"},
 		{"hourly periods may span a week", func(p *rollback.Policy) {
 			p.Rules[0].Query.Period, p.Rules[0].EvaluationPeriods = time.Hour, 168
