@@ -19,6 +19,7 @@ type TableRef struct {
 	Table  string `json:"table" yaml:"table"`
 }
 
+// String renders the reference as schema.table.
 func (r TableRef) String() string { return r.Schema + "." + r.Table }
 
 // TableSelection is what a task replicates: every table matched by an

@@ -575,7 +575,6 @@ func (in *dmsInstance) out(c *Cloud, groups map[string]*dmsSubnetGroup) types.Re
 		o.VpcSecurityGroups = append(o.VpcSecurityGroups, types.VpcSecurityGroupMembership{VpcSecurityGroupId: aws.String(sg), Status: aws.String("active")})
 	}
 	if in.Status != "creating" {
-		o.ReplicationInstancePrivateIpAddress = aws.String(in.IP)
 		o.ReplicationInstancePrivateIpAddresses = []string{in.IP}
 	}
 	if !in.Pending.empty() {
@@ -1018,6 +1017,7 @@ func dmsTrusts(doc string, services ...string) bool {
 
 type dmsStrings []string
 
+// UnmarshalJSON reads a policy value written as a string or a list.
 func (s *dmsStrings) UnmarshalJSON(b []byte) error {
 	var one string
 	if json.Unmarshal(b, &one) == nil {
