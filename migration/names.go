@@ -68,6 +68,7 @@ var Kinds = []NameKind{
 	{Prefix: "nat-us-east-1a", Rule: RuleTagValue},
 	{Prefix: "eip-nat-us-east-1a", Rule: RuleTagValue},
 	{Prefix: "sg-dms", Rule: RuleTagValue},
+	{Prefix: "sg-replication", Rule: RuleTagValue},
 	{Prefix: "sg-resolver-inbound", Rule: RuleTagValue},
 	{Prefix: "vpc-flow-logs", Rule: RuleIAMRole},
 	{Prefix: "vpn", Rule: RuleTagValue},

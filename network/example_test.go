@@ -127,9 +127,9 @@ func Example() {
 	}
 	fmt.Print(bgp.Text)
 	// Output:
-	// plan: 34 to create, 0 to update, 0 to delete, 1 unchanged.
-	// apply: 34 to create, 0 to update, 0 to delete, 1 unchanged.
-	// plan again: 0 to create, 0 to update, 0 to delete, 35 unchanged.
+	// plan: 35 to create, 0 to update, 0 to delete, 1 unchanged.
+	// apply: 35 to create, 0 to update, 0 to delete, 1 unchanged.
+	// plan again: 0 to create, 0 to update, 0 to delete, 36 unchanged.
 	// conditional forwarder targets: [10.0.0.204 10.0.16.204]
 	// BGP plan: primary path Site-to-Site VPN, backup Direct Connect
 	// On-premises ASN: 65010

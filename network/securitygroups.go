@@ -46,6 +46,8 @@ const anywhere = "0.0.0.0/0"
 //	db:  in  DBPort   from app, dms;  no egress
 //	dms: out OnPremDBPort to OnPremCIDR (the source database)
 //	     out DBPort   to   db;  out 443 to 0.0.0.0/0 (Secrets Manager, DMS)
+//	replication: in 1500 from OnPremCIDR (MGN agents stream disk data to the
+//	     replication servers); out 443 to 0.0.0.0/0 (MGN and S3 endpoints)
 //
 // The default allow-all egress rule EC2 adds to a new group is removed.
 type SecurityGroupsSpec struct {
@@ -92,6 +94,8 @@ func (s SecurityGroupsSpec) Validate() error {
 // SecurityGroups are the IDs of the ensured groups.
 type SecurityGroups struct {
 	Web, App, DB, DMS string
+	// Replication is the group of MGN's replication servers.
+	Replication string
 }
 
 // rule is one atomic security group rule: one protocol and port range to
@@ -159,12 +163,19 @@ func (s SecurityGroupsSpec) groups(env migration.Env) []groupSpec {
 		{role: "dms", name: env.Name("sg-dms"), desc: "cutover DMS replication instance", rules: []rule{
 			tcp(s.OnPremDBPort, s.OnPremCIDR, true, "to the on-premises source database"), tcp(s.DBPort, "db", true, "to the target database"), tcp(443, anywhere, true, "Secrets Manager and DMS APIs"),
 		}},
+		{role: "replication", name: env.Name("sg-replication"), desc: "cutover MGN replication servers", rules: []rule{
+			tcp(mgnReplicationPort, s.OnPremCIDR, false, "MGN agents on the source servers"), tcp(443, anywhere, true, "MGN and S3 endpoints"),
+		}},
 	}
 }
 
-// EnsureSecurityGroups makes the env's four security groups
+// mgnReplicationPort is the TCP port MGN agents send replicated data to on
+// the replication servers.
+const mgnReplicationPort = 1500
+
+// EnsureSecurityGroups makes the env's five security groups
 // ("sg-web-<suffix>", "sg-app-<suffix>", "sg-db-<suffix>",
-// "sg-dms-<suffix>") exist in the VPC with exactly the rules documented
+// "sg-dms-<suffix>", "sg-replication-<suffix>") exist in the VPC with exactly the rules documented
 // on SecurityGroupsSpec.
 //
 // Groups are found by the ownership tag and Name and created with their
@@ -185,7 +196,7 @@ func EnsureSecurityGroups(ctx context.Context, env migration.Env, api SecurityGr
 	if err != nil {
 		return SecurityGroups{}, fmt.Errorf("ensure security groups %q: %w", name, err)
 	}
-	return SecurityGroups{Web: ids["web"], App: ids["app"], DB: ids["db"], DMS: ids["dms"]}, nil
+	return SecurityGroups{Web: ids["web"], App: ids["app"], DB: ids["db"], DMS: ids["dms"], Replication: ids["replication"]}, nil
 }
 
 // groupName is the EC2 group name of a group whose Name tag is name: EC2

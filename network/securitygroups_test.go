@@ -56,17 +56,18 @@ func TestEnsureSecurityGroups(t *testing.T) {
 	}
 	runEnsure(t, prepare, run, []ensureCase[network.SecurityGroupsSpec]{
 		{
-			name: "missing are created with exactly the documented rules", want: want(n(4, create)...),
-			wantWrites: map[string]int{"CreateSecurityGroup": 4, "AuthorizeSecurityGroupIngress": 3, "AuthorizeSecurityGroupEgress": 3, "RevokeSecurityGroupEgress": 4},
+			name: "missing are created with exactly the documented rules", want: want(n(5, create)...),
+			wantWrites: map[string]int{"CreateSecurityGroup": 5, "AuthorizeSecurityGroupIngress": 4, "AuthorizeSecurityGroupEgress": 4, "RevokeSecurityGroupEgress": 5},
 			check: func(t *testing.T, f *fx) {
 				g := f.sgs
 				assert.ElementsMatch(t, []string{"in tcp/443 " + onPrem, "out tcp/8080 " + g.App}, rulesOf(t, f, g.Web))
 				assert.ElementsMatch(t, []string{"in tcp/8080 " + g.Web, "out tcp/5432 " + g.DB, "out tcp/443 0.0.0.0/0"}, rulesOf(t, f, g.App))
 				assert.ElementsMatch(t, []string{"in tcp/5432 " + g.App, "in tcp/5432 " + g.DMS}, rulesOf(t, f, g.DB))
 				assert.ElementsMatch(t, []string{"out tcp/5432 " + onPrem, "out tcp/5432 " + g.DB, "out tcp/443 0.0.0.0/0"}, rulesOf(t, f, g.DMS))
+				assert.ElementsMatch(t, []string{"in tcp/1500 " + onPrem, "out tcp/443 0.0.0.0/0"}, rulesOf(t, f, g.Replication))
 			},
 		},
-		{name: "converged makes no write", setup: ensureOnce, want: want(n(4, noop)...)},
+		{name: "converged makes no write", setup: ensureOnce, want: want(n(5, noop)...)},
 		{
 			name: "a hand-opened port is revoked and a removed rule restored",
 			setup: func(t *testing.T, f *fx, s network.SecurityGroupsSpec) {
@@ -76,12 +77,12 @@ func TestEnsureSecurityGroups(t *testing.T) {
 				_, err = f.cloud.EC2().RevokeSecurityGroupIngress(f.ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(f.sgs.DB), IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(5432), ToPort: aws.Int32(5432), UserIdGroupPairs: []types.UserIdGroupPair{{GroupId: aws.String(f.sgs.DMS)}}}}})
 				require.NoError(t, err)
 			},
-			want: want(update, update, noop, noop), wantWrites: map[string]int{"RevokeSecurityGroupIngress": 1, "AuthorizeSecurityGroupIngress": 1},
+			want: want(update, update, noop, noop, noop), wantWrites: map[string]int{"RevokeSecurityGroupIngress": 1, "AuthorizeSecurityGroupIngress": 1},
 		},
 		{
 			name: "an explicitly declared public listener opens the web port to the internet", setup: ensureOnce,
 			mod:  func(_ *fx, s *network.SecurityGroupsSpec) { s.PublicWebCIDRs = []string{"0.0.0.0/0"} },
-			want: want(update, noop, noop, noop), wantWrites: map[string]int{"AuthorizeSecurityGroupIngress": 1},
+			want: want(update, noop, noop, noop, noop), wantWrites: map[string]int{"AuthorizeSecurityGroupIngress": 1},
 			check: func(t *testing.T, f *fx) {
 				assert.Contains(t, rulesOf(t, f, f.sgs.Web), "in tcp/443 0.0.0.0/0")
 				assert.NotContains(t, rulesOf(t, f, f.sgs.App), "in tcp/8080 0.0.0.0/0")
@@ -92,7 +93,7 @@ func TestEnsureSecurityGroups(t *testing.T) {
 			mod:     func(_ *fx, s *network.SecurityGroupsSpec) { s.VPCID = "vpc-0ffffffffffffffff" },
 			wantErr: "vpc is immutable",
 		},
-		{name: "dry run on missing groups writes nothing", dryRun: true, want: want(n(4, create)...)},
+		{name: "dry run on missing groups writes nothing", dryRun: true, want: want(n(5, create)...)},
 		{
 			name: "dry run reports drift and writes nothing", dryRun: true,
 			setup: func(t *testing.T, f *fx, s network.SecurityGroupsSpec) {
@@ -100,14 +101,14 @@ func TestEnsureSecurityGroups(t *testing.T) {
 				_, err := f.cloud.EC2().AuthorizeSecurityGroupIngress(f.ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(f.sgs.DB), IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(5432), ToPort: aws.Int32(5432), IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})
 				require.NoError(t, err)
 			},
-			want: want(update, noop, noop, noop),
+			want: want(update, noop, noop, noop, noop),
 			check: func(t *testing.T, f *fx) {
 				assert.Contains(t, rulesOf(t, f, f.sgs.DB), "in tcp/5432 0.0.0.0/0", "still there: a dry run")
 				assert.Equal(t, "in tcp/5432 0.0.0.0/0", f.report.Changes()[0].Diff[0].From)
 			},
 		},
 		{
-			name: "dry run with a pending VPC calls nothing", dryRun: true, want: want(n(4, create)...),
+			name: "dry run with a pending VPC calls nothing", dryRun: true, want: want(n(5, create)...),
 			mod:   func(_ *fx, s *network.SecurityGroupsSpec) { s.VPCID = migration.Pending("vpc-dev") },
 			check: func(t *testing.T, f *fx) { assert.Empty(t, f.cloud.Calls()) },
 		},
