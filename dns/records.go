@@ -171,14 +171,14 @@ func (t Target) check(field string, blue bool) []error {
 	}
 	if a := t.Alias; a != nil {
 		if err := checkName(normName(a.DNSName)); err != nil {
-			errs = append(errs, fmt.Errorf("%s.alias.dns_name: %w", field, err))
+			errs = append(errs, fmt.Errorf("%s.alias.dnsName: %w", field, err))
 		}
 		if !zoneIDRe.MatchString(a.HostedZoneID) {
-			errs = append(errs, fmt.Errorf("%s.alias.hosted_zone_id: %q is not a hosted zone ID (the load balancer's canonical hosted zone ID)", field, a.HostedZoneID))
+			errs = append(errs, fmt.Errorf("%s.alias.hostedZoneId: %q is not a hosted zone ID (the load balancer's canonical hosted zone ID)", field, a.HostedZoneID))
 		}
 	}
 	if t.HealthCheckID != "" && !healthCheckRe.MatchString(t.HealthCheckID) {
-		errs = append(errs, fmt.Errorf("%s.health_check_id: %q is not a Route 53 health check ID (a lower-case UUID)", field, t.HealthCheckID))
+		errs = append(errs, fmt.Errorf("%s.healthCheckId: %q is not a Route 53 health check ID (a lower-case UUID)", field, t.HealthCheckID))
 	}
 	return errs
 }
@@ -193,13 +193,13 @@ func (t Target) check(field string, blue bool) []error {
 func (s RecordsSpec) Validate() error {
 	var errs []error
 	if s.ZoneID == "" {
-		errs = append(errs, errors.New("records.zone_id: required (the ID EnsureZone returns)"))
+		errs = append(errs, errors.New("records.zoneId: required (the ID EnsureZone returns)"))
 	} else if err := checkZoneID(s.ZoneID); err != nil {
-		errs = append(errs, fmt.Errorf("records.zone_id: %w", err))
+		errs = append(errs, fmt.Errorf("records.zoneId: %w", err))
 	}
 	zone := normName(s.ZoneName)
 	if err := checkName(zone); err != nil {
-		errs = append(errs, fmt.Errorf("records.zone_name: %w", err))
+		errs = append(errs, fmt.Errorf("records.zoneName: %w", err))
 	}
 	if s.TTL < 0 || s.TTL > MaxTTL {
 		errs = append(errs, fmt.Errorf("records.ttl: %d outside 1..%d seconds (0 means %d); a client keeps an answer for its TTL, so a rollback reaches it only that much later", s.TTL, MaxTTL, DefaultTTL))

@@ -426,9 +426,9 @@ func TestRecordsSpecValidate(t *testing.T) {
 		edit func(s *dns.RecordsSpec)
 		want string
 	}{
-		{"zone id required", func(s *dns.RecordsSpec) { s.ZoneID = "" }, "records.zone_id: required"},
-		{"zone id shape", func(s *dns.RecordsSpec) { s.ZoneID = "zone-1" }, "records.zone_id: \"zone-1\" is not a Route 53 hosted zone ID"},
-		{"zone name", func(s *dns.RecordsSpec) { s.ZoneName = "bad..name" }, "records.zone_name"},
+		{"zone id required", func(s *dns.RecordsSpec) { s.ZoneID = "" }, "records.zoneId: required"},
+		{"zone id shape", func(s *dns.RecordsSpec) { s.ZoneID = "zone-1" }, "records.zoneId: \"zone-1\" is not a Route 53 hosted zone ID"},
+		{"zone name", func(s *dns.RecordsSpec) { s.ZoneName = "bad..name" }, "records.zoneName"},
 		{"negative TTL", func(s *dns.RecordsSpec) { s.TTL = -1 }, "records.ttl: -1 outside 1..3600"},
 		{"TTL too long for a cutover", func(s *dns.RecordsSpec) { s.TTL = 86400 }, "records.ttl: 86400 outside"},
 		{"initial weight above 255", func(s *dns.RecordsSpec) { s.Initial = &migration.Split{Blue: 256} }, "records.initial: split.blue: weight 256 outside 0..255"},
@@ -447,11 +447,11 @@ func TestRecordsSpecValidate(t *testing.T) {
 		{"blue alias", func(s *dns.RecordsSpec) {
 			s.Services[0].Blue = dns.Target{Alias: &dns.Alias{DNSName: "x.elb.amazonaws.com", HostedZoneID: albZone}}
 		}, "blue is the on-premises side"},
-		{"bad alias zone", func(s *dns.RecordsSpec) { s.Services[0].Green.Alias.HostedZoneID = "elb" }, "records.services[0].green.alias.hosted_zone_id"},
-		{"bad alias name", func(s *dns.RecordsSpec) { s.Services[0].Green.Alias.DNSName = "" }, "records.services[0].green.alias.dns_name: required"},
+		{"bad alias zone", func(s *dns.RecordsSpec) { s.Services[0].Green.Alias.HostedZoneID = "elb" }, "records.services[0].green.alias.hostedZoneId"},
+		{"bad alias name", func(s *dns.RecordsSpec) { s.Services[0].Green.Alias.DNSName = "" }, "records.services[0].green.alias.dnsName: required"},
 		{"bad host", func(s *dns.RecordsSpec) { s.Services[0].Blue = dns.Target{Host: "web..onprem"} }, "records.services[0].blue.host"},
 		{"types differ", func(s *dns.RecordsSpec) { s.Services[0].Blue = dns.Target{Host: "web.onprem.bank"} }, "records.services[0]: blue makes a CNAME record and green a A record"},
-		{"bad health check", func(s *dns.RecordsSpec) { s.Services[0].Green.HealthCheckID = "hc-1" }, "records.services[0].green.health_check_id"},
+		{"bad health check", func(s *dns.RecordsSpec) { s.Services[0].Green.HealthCheckID = "hc-1" }, "records.services[0].green.healthCheckId"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,7 +53,7 @@ func WithSyncTimeout(d time.Duration) RouterOption {
 // makes no call.
 func NewRouter(env migration.Env, api RouterAPI, zoneID string, spec RecordsSpec, opts ...RouterOption) (*Router, error) {
 	if spec.ZoneID != "" && bareZoneID(spec.ZoneID) != bareZoneID(zoneID) {
-		return nil, fmt.Errorf("new router: zone %s differs from records.zone_id %s", zoneID, spec.ZoneID)
+		return nil, fmt.Errorf("new router: zone %s differs from records.zoneId %s", zoneID, spec.ZoneID)
 	}
 	spec.ZoneID = zoneID
 	if err := migration.Validate(env, spec); err != nil {

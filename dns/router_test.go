@@ -94,7 +94,7 @@ func TestShiftValidation(t *testing.T) {
 func TestNewRouter(t *testing.T) {
 	env, cloud, zone, spec := setup(t)
 	_, err := dns.NewRouter(env, cloud.Route53(), "Z0OTHERZONE", spec)
-	assert.ErrorContains(t, err, "differs from records.zone_id")
+	assert.ErrorContains(t, err, "differs from records.zoneId")
 	spec.ZoneID = ""
 	r, err := dns.NewRouter(env, cloud.Route53(), zone.ID, spec)
 	require.NoError(t, err, "the zone ID may come from the argument alone")
@@ -102,7 +102,7 @@ func TestNewRouter(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, migration.AllBlue, got)
 	_, err = dns.NewRouter(env, cloud.Route53(), "", spec)
-	assert.ErrorContains(t, err, "records.zone_id: required")
+	assert.ErrorContains(t, err, "records.zoneId: required")
 }
 
 func TestShiftAbsorbsPriorRequestNotComplete(t *testing.T) {

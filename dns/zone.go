@@ -58,10 +58,10 @@ func (s ZoneSpec) Validate() error {
 		errs = append(errs, fmt.Errorf("zone.name: %q is a single label; use a domain such as corp.example.internal", name))
 	}
 	if !migration.IsPending(s.VPCID) && !vpcIDRe.MatchString(s.VPCID) {
-		errs = append(errs, fmt.Errorf("zone.vpc_id: %q is not a VPC ID such as vpc-0123456789abcdef0", s.VPCID))
+		errs = append(errs, fmt.Errorf("zone.vpcId: %q is not a VPC ID such as vpc-0123456789abcdef0", s.VPCID))
 	}
 	if s.VPCRegion != "" && !regionRe.MatchString(s.VPCRegion) {
-		errs = append(errs, fmt.Errorf("zone.vpc_region: %q is not an AWS Region name such as us-east-1", s.VPCRegion))
+		errs = append(errs, fmt.Errorf("zone.vpcRegion: %q is not an AWS Region name such as us-east-1", s.VPCRegion))
 	}
 	return errors.Join(errs...)
 }

@@ -340,9 +340,9 @@ func TestZoneSpecValidate(t *testing.T) {
 		{dns.ZoneSpec{Name: "internal", VPCID: "vpc-0123456789abcdef0"}, "zone.name: \"internal\" is a single label"},
 		{dns.ZoneSpec{Name: "corp_x.internal", VPCID: "vpc-0123456789abcdef0"}, "zone.name: \"corp_x.internal\" has the label \"corp_x\""},
 		{dns.ZoneSpec{Name: "-corp.internal", VPCID: "vpc-0123456789abcdef0"}, "has the label \"-corp\""},
-		{dns.ZoneSpec{Name: zoneName}, "zone.vpc_id: \"\" is not a VPC ID"},
-		{dns.ZoneSpec{Name: zoneName, VPCID: "vpc-xyz"}, "zone.vpc_id"},
-		{dns.ZoneSpec{Name: zoneName, VPCID: "vpc-0123456789abcdef0", VPCRegion: "Virginia"}, "zone.vpc_region"},
+		{dns.ZoneSpec{Name: zoneName}, "zone.vpcId: \"\" is not a VPC ID"},
+		{dns.ZoneSpec{Name: zoneName, VPCID: "vpc-xyz"}, "zone.vpcId"},
+		{dns.ZoneSpec{Name: zoneName, VPCID: "vpc-0123456789abcdef0", VPCRegion: "Virginia"}, "zone.vpcRegion"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

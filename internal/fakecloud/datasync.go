@@ -944,6 +944,30 @@ func (f *DataSync) DescribeAgent(ctx context.Context, in *datasync.DescribeAgent
 	return out, err
 }
 
+// ListAgents lists the account's agents with their names, paginated.
+func (f *DataSync) ListAgents(ctx context.Context, in *datasync.ListAgentsInput, _ ...func(*datasync.Options)) (*datasync.ListAgentsOutput, error) {
+	var out *datasync.ListAgentsOutput
+	err := f.c.call(ctx, datasync.ServiceID, "ListAgents", false, func() error {
+		s := f.st()
+		var all []types.AgentListEntry
+		for _, arn := range sortedKeys(s.Agents) {
+			a := s.Agents[arn]
+			all = append(all, types.AgentListEntry{AgentArn: aws.String(a.ARN), Name: aws.String(a.Name), Status: types.AgentStatus(a.Status)})
+		}
+		size := 100
+		if in.MaxResults != nil {
+			size = int(*in.MaxResults)
+		}
+		items, next, err := page(all, in.NextToken, size)
+		if err != nil {
+			return err
+		}
+		out = &datasync.ListAgentsOutput{Agents: items, NextToken: next}
+		return nil
+	})
+	return out, err
+}
+
 // resourceTags returns the tags of an agent, location or task.
 func (f *DataSync) resourceTags(arn string) (map[string]string, error) {
 	s := f.st()
