@@ -303,6 +303,9 @@ func (c *Controller) executor() *Executor {
 // under MaxForwardLag with the task running, the reverse task is running
 // (it is started if not), and every named validation passed — retrying
 // every Gates.RetryInterval; past Gates.Timeout it holds and notifies.
+// A stopped forward task passes while the reverse task runs: that is the
+// database switch (see Replication.StartReverse), after which green's
+// database is the writer and there is no forward lag to bound.
 // The shift sets both weights in one change batch and returns when it is
 // INSYNC; the evaluation window opens RecordTTL later.
 //
@@ -512,14 +515,20 @@ func (c *Controller) checkGates(ctx context.Context) ([]string, error) {
 	if err := c.Store.Renew(ctx, c.Owner); err != nil {
 		return nil, fmt.Errorf("cutover: lease lost: %w", err)
 	}
+	rev, revErr := c.Replication.ReverseLag(ctx)
+	switched := revErr == nil && strings.EqualFold(rev.Status, "running")
 	if fwd, err := c.Replication.ForwardLag(ctx); err != nil {
 		failures = append(failures, "forward replication: "+err.Error())
-	} else if lag := max(fwd.Source, fwd.Target); !strings.EqualFold(fwd.Status, "running") || lag > c.Gates.MaxForwardLag {
+	} else if lag := max(fwd.Source, fwd.Target); strings.EqualFold(fwd.Status, "stopped") && switched {
+		// The database has switched: the forward task was stopped once
+		// its lag drained and the reverse task carries green's writes
+		// back. Green's database is the writer; there is no forward lag.
+	} else if !strings.EqualFold(fwd.Status, "running") || lag > c.Gates.MaxForwardLag {
 		failures = append(failures, fmt.Sprintf("forward replication %s is %s with lag %v (bound %v)", fwd.Task, fwd.Status, lag, c.Gates.MaxForwardLag))
 	}
-	if rev, err := c.Replication.ReverseLag(ctx); err != nil {
-		failures = append(failures, "reverse replication: "+err.Error())
-	} else if !strings.EqualFold(rev.Status, "running") {
+	if revErr != nil {
+		failures = append(failures, "reverse replication: "+revErr.Error())
+	} else if !switched {
 		if err := c.Replication.StartReverse(ctx); err != nil {
 			failures = append(failures, fmt.Sprintf("reverse replication %s is %s and could not be started: %v", rev.Task, rev.Status, err))
 		} else {

@@ -515,3 +515,31 @@ func TestControllerStops(t *testing.T) {
 		})
 	}
 }
+
+// TestControllerGatesAfterTheDatabaseSwitch: once the reverse task runs,
+// a stopped forward task is the database switch, not a failing gate.
+func TestControllerGatesAfterTheDatabaseSwitch(t *testing.T) {
+	s := newScenario(t, nil)
+	s.repl.set(func(f *fakeReplication) { f.forward.Status = "stopped" })
+	require.NoError(t, s.c.Run(context.Background(), schedule))
+	assert.Empty(t, s.notifier.bySeverity(migration.SeverityWarning), "no gate failed")
+	assert.Equal(t, migration.PhaseComplete, s.store.current())
+
+	// A stopped forward task without a running reverse one still fails.
+	s = newScenario(t, nil)
+	s.repl.set(func(f *fakeReplication) {
+		f.forward.Status = "stopped"
+		f.reverse.Status = "stopped"
+		f.startsRunning = false
+	})
+	s.onEv = func(s *scenario, e rollback.Event) {
+		if e.Type == rollback.EventHold {
+			s.c.Abort("test done")
+		}
+	}
+	err := s.c.Run(context.Background(), schedule)
+	require.ErrorIs(t, err, rollback.ErrAborted)
+	warn := s.notifier.bySeverity(migration.SeverityWarning)
+	require.NotEmpty(t, warn)
+	assert.Contains(t, warn[0].Reason, "forward replication dms-task-forward-dev is stopped")
+}

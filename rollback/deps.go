@@ -62,7 +62,11 @@ type ReverseReplication interface {
 	// ReverseLag returns the reverse task's status and latency.
 	ReverseLag(ctx context.Context) (migration.ReplicationLag, error)
 	// StartReverse starts the reverse task if it is not running; it is a
-	// no-op when it runs.
+	// no-op when it runs. Started while the forward task runs, it is the
+	// database switch: an implementation over DMS stops the forward task
+	// (the controller calls it only once the forward lag is within
+	// bound) and starts the reverse one, so there is one writer and the
+	// changes flow one way at a time.
 	StartReverse(ctx context.Context) error
 }
 
