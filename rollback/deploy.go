@@ -181,16 +181,21 @@ func cmpOr(v, d int32) int32 {
 func FunctionRolePolicy(env migration.Env, spec FunctionSpec) migration.PolicyDocument {
 	c := spec.Config
 	zone := "arn:aws:route53:::hostedzone/" + strings.TrimPrefix(c.HostedZoneID, "/hostedzone/")
-	return migration.NewPolicy(
+	var switchDB []migration.Statement
+	if c.ForwardTaskARN != "" {
+		switchDB = append(switchDB, migration.Allow("StopForwardReplication", []string{"dms:StopReplicationTask"}, []string{c.ForwardTaskARN}))
+	}
+	return migration.NewPolicy(append([]migration.Statement{
 		migration.Allow("ShiftWeights", []string{"route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"}, []string{zone}),
 		migration.Allow("WaitForInsync", []string{"route53:GetChange"}, []string{"arn:aws:route53:::change/*"}),
 		migration.Allow("TrackingItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}, []string{spec.TableARN}),
 		migration.Allow("Notify", []string{"sns:Publish"}, []string{c.TopicARN}),
 		migration.Allow("ReadMetrics", []string{"cloudwatch:GetMetricData"}, []string{"*"}),
-		migration.Allow("StartReverseReplication", []string{"dms:StartReplicationTask", "dms:DescribeReplicationTasks"}, []string{c.ReverseTaskARN}),
+		migration.Allow("StartReverseReplication", []string{"dms:StartReplicationTask"}, []string{c.ReverseTaskARN}),
+		migration.Allow("ReadReplication", []string{"dms:DescribeReplicationTasks", "dms:DescribeReplicationInstances", "dms:DescribeTableStatistics"}, []string{"*"}),
 		migration.Allow("UseEnvKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{spec.KMSKeyARN}),
 		migration.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []string{migration.LogGroupARN(env, FunctionLogGroup(env)) + ":*"}),
-	)
+	}, switchDB...)...)
 }
 
 // Function is the ensured rollback function.

@@ -27,7 +27,7 @@ func lambdaConfig(t *testing.T, env migration.Env) rollback.LambdaConfig {
 	return rollback.LambdaConfig{
 		Suffix: env.Suffix, Region: env.Region, Account: env.Account, Policy: defaultPolicy(t, env),
 		HostedZoneID: "Z0123456789ABCDEFGHIJ", RecordNames: []string{"app.corp.internal."}, TableName: "migration-tracking-dev",
-		TopicARN: testTopicARN, ReverseTaskARN: "arn:aws:dms:us-east-1:123456789012:task:REVERSETASKID",
+		TopicARN: testTopicARN, ReverseTaskARN: "arn:aws:dms:us-east-1:123456789012:task:REVERSETASKID", ForwardTaskARN: "arn:aws:dms:us-east-1:123456789012:task:FORWARDTASKID",
 	}
 }
 
@@ -233,7 +233,10 @@ func TestFunctionRolePolicy(t *testing.T) {
 		"sns:Publish":                      {testTopicARN},
 		"cloudwatch:GetMetricData":         {"*"},
 		"dms:StartReplicationTask":         {"arn:aws:dms:us-east-1:123456789012:task:REVERSETASKID"},
-		"dms:DescribeReplicationTasks":     {"arn:aws:dms:us-east-1:123456789012:task:REVERSETASKID"},
+		"dms:DescribeReplicationTasks":     {"*"},
+		"dms:DescribeReplicationInstances": {"*"},
+		"dms:DescribeTableStatistics":      {"*"},
+		"dms:StopReplicationTask":          {"arn:aws:dms:us-east-1:123456789012:task:FORWARDTASKID"},
 		"kms:Decrypt":                      {spec.KMSKeyARN},
 		"kms:GenerateDataKey":              {spec.KMSKeyARN},
 		"logs:CreateLogStream":             {"arn:aws:logs:us-east-1:123456789012:log-group:/cutover/dev/rollback-lambda:*"},

@@ -300,14 +300,18 @@ type LambdaConfig struct {
 	Region  string `json:"region"`
 	Account string `json:"account"`
 	Policy  Policy `json:"policy"`
-	// HostedZoneID and RecordNames are what the Router shifts.
+	// HostedZoneID, ZoneName and RecordNames are what the Router shifts.
 	HostedZoneID string   `json:"hostedZoneId"`
+	ZoneName     string   `json:"zoneName,omitempty"`
 	RecordNames  []string `json:"recordNames,omitempty"`
 	// TableName is the tracking table; TopicARN the notification topic.
 	TableName string `json:"tableName"`
 	TopicARN  string `json:"topicArn"`
-	// ReverseTaskARN is the reverse DMS task.
+	// ReverseTaskARN is the reverse DMS task; ForwardTaskARN the forward
+	// one, which a rollback before the database switch stops (the switch
+	// keeps one writer, see ReverseReplication).
 	ReverseTaskARN string `json:"reverseTaskArn"`
+	ForwardTaskARN string `json:"forwardTaskArn,omitempty"`
 }
 
 // Validate checks the configuration is complete and fits Lambda's 4 KB
