@@ -96,7 +96,8 @@ const (
 //     (RequestCount).
 //   - dms-cdc-latency: CDCLatencyTarget of the forward task (AWS/DMS,
 //     ReplicationInstanceIdentifier + ReplicationTaskIdentifier), Maximum
-//     per 5 minutes, above 300 s in 2 of 2.
+//     per 5 minutes, above 300 s in 2 of 2; no data (the forward task
+//     stopped at the database switch) is not breaching.
 //   - vpn-tunnels-down: TunnelState of the VPN connection (AWS/VPN,
 //     VpnId; the connection-level value is the fraction of tunnels up),
 //     Maximum per minute, at most 0 in 3 of 3 minutes: every tunnel down
@@ -166,7 +167,11 @@ func DefaultPolicy(env migration.Env, spec DefaultRulesSpec) (Policy, error) {
 					"ReplicationInstanceIdentifier": spec.DMSInstance, "ReplicationTaskIdentifier": spec.ForwardTaskID,
 				}}, Period: 5 * time.Minute},
 				Comparator: GreaterThan, Threshold: durDefault(spec.MaxCDCLatency, 5*time.Minute).Seconds(),
-				EvaluationPeriods: 2, DatapointsToAlarm: 2, Missing: MissingInconclusive,
+				// Missing data does not count: once the database has
+				// switched (see ReverseReplication.StartReverse) the forward
+				// task is stopped and reports nothing, and before every
+				// step the gates bound its lag from the task itself.
+				EvaluationPeriods: 2, DatapointsToAlarm: 2, Missing: MissingNotBreaching,
 				ClearAfter: 3, ErrorLimit: 2,
 			},
 			{
