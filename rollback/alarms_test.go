@@ -279,7 +279,7 @@ func (m metricScript) install(cloud *fakecloud.Cloud, env migration.Env) {
 	set("AWS/ApplicationELB", "TargetResponseTime", alb, m.p99)
 	set("AWS/DMS", "CDCLatencyTarget", map[string]string{"ReplicationInstanceIdentifier": "dms-instance-dev", "ReplicationTaskIdentifier": testTaskID}, m.cdcSeconds)
 	set("AWS/VPN", "TunnelState", map[string]string{"VpnId": testVPN}, m.tunnelState)
-	set("Cutover", "StalledServers", map[string]string{"Env": env.Suffix}, m.stalled)
+	set("Cutover", "StalledServers", map[string]string{"env": env.Suffix}, m.stalled)
 }
 
 // TestAlarmsAgreeWithTheEngine runs CloudWatch's evaluation (the fake's

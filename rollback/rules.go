@@ -128,7 +128,9 @@ func DefaultPolicy(env migration.Env, spec DefaultRulesSpec) (Policy, error) {
 	alb := func(name, stat string) Metric {
 		return Metric{Namespace: "AWS/ApplicationELB", Name: name, Dimensions: map[string]string{"LoadBalancer": spec.LoadBalancer}, Stat: stat}
 	}
-	stalled := Metric{Namespace: "Cutover", Name: "StalledServers", Dimensions: map[string]string{"Env": env.Suffix}, Stat: "Maximum"}
+	// tracking.PublishProgress publishes it: namespace Cutover, dimension
+	// env (lower case, as tracking.DimensionEnv).
+	stalled := Metric{Namespace: "Cutover", Name: "StalledServers", Dimensions: map[string]string{"env": env.Suffix}, Stat: "Maximum"}
 	if spec.StalledServers != nil {
 		stalled = *spec.StalledServers
 	}

@@ -81,6 +81,9 @@ func TestDashboardBody(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, custom)
+	// The rollback policy's server-replication-stalled rule watches
+	// Cutover/StalledServers with dimension env (rollback.DefaultPolicy).
+	assert.Equal(t, []string{"env=dev"}, custom[tracking.MetricStalledServers])
 
 	seen := map[string]bool{}
 	for _, m := range body.Metrics() {

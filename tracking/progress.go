@@ -38,6 +38,10 @@ const (
 	MetricTrafficWeightGreen = "TrafficWeightGreen"
 	// MetricProgress is the migration's overall progress, in percent.
 	MetricProgress = "Progress"
+	// MetricStalledServers counts servers whose data replication is
+	// STALLED; the rollback package's server-replication-stalled rule
+	// watches it.
+	MetricStalledServers = "StalledServers"
 )
 
 // Progress is the summary of a Status that the dashboard shows.
@@ -48,6 +52,7 @@ type Progress struct {
 	Replicated   int
 	Ready        int
 	CutOver      int
+	Stalled      int
 	GreenPercent float64
 	Percent      float64
 }
@@ -81,6 +86,9 @@ func (s Status) Progress() Progress {
 		}
 		if slices.Contains(cutOverStates, sv.State) {
 			p.CutOver++
+		}
+		if sv.Replication == "STALLED" {
+			p.Stalled++
 		}
 		parts = append(parts, min(sv.Percent, 100)/100)
 	}
@@ -138,6 +146,7 @@ func PublishProgress(ctx context.Context, env migration.Env, api MetricsAPI, st 
 			datum(MetricServersReplicated, float64(p.Replicated), cwtypes.StandardUnitCount),
 			datum(MetricServersReady, float64(p.Ready), cwtypes.StandardUnitCount),
 			datum(MetricServersCutOver, float64(p.CutOver), cwtypes.StandardUnitCount),
+			datum(MetricStalledServers, float64(p.Stalled), cwtypes.StandardUnitCount),
 			datum(MetricTrafficWeightGreen, p.GreenPercent, cwtypes.StandardUnitPercent),
 			datum(MetricProgress, p.Percent, cwtypes.StandardUnitPercent),
 		},
