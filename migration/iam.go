@@ -145,6 +145,11 @@ func EnsureRole(ctx context.Context, env Env, api IAMAPI, spec RoleSpec) (Role, 
 func ensureRole(ctx context.Context, env Env, api IAMAPI, spec RoleSpec) (Role, error) {
 	trust := spec.Trust.JSON()
 	tags := env.NameTags(spec.Name)
+	if spec.Shared {
+		// An account role is no env's: it carries no ownership tag, so no
+		// env's destroy (or inventory) counts it as its own.
+		tags = map[string]string{"Name": spec.Name, TagManagedBy: ManagedBy}
+	}
 	got, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(spec.Name)})
 	if err != nil && !awsx.IsNotFound(err) {
 		return Role{}, fmt.Errorf("get: %w", err)

@@ -737,6 +737,18 @@ const (
 )
 
 // waveStep is one lifecycle step applied to every server of a wave.
+// lifecycleOrder is the order a server moves through MGN's lifecycle.
+var lifecycleOrder = []string{
+	string(mgntypes.LifeCycleStateNotReady), string(mgntypes.LifeCycleStateReadyForTest), string(mgntypes.LifeCycleStateTesting),
+	string(mgntypes.LifeCycleStateReadyForCutover), string(mgntypes.LifeCycleStateCuttingOver), string(mgntypes.LifeCycleStateCutover),
+}
+
+// past reports whether lifecycle state is beyond done.
+func past(state, done string) bool {
+	i, j := slices.Index(lifecycleOrder, state), slices.Index(lifecycleOrder, done)
+	return i >= 0 && j >= 0 && i > j
+}
+
 type waveStep struct {
 	kind string
 	// op names the MGN operation in errors.
@@ -759,9 +771,10 @@ type waveStep struct {
 // servers that are READY_FOR_TEST, at most wave.Concurrency at a time,
 // waits for each launch job and records each server through rec. A server
 // already TESTING with a launched instance is skipped; one whose launch
-// failed is launched again. A server in any other state — NOT_READY
-// while its initial sync runs, or already past testing — is refused with
-// an error naming it and its state. Every server's error is returned,
+// failed is launched again. A server already past this step (a cutover
+// retried after a rollback) is skipped too. A server in any other state —
+// NOT_READY while its initial sync runs — is refused with an error naming
+// it and its state. Every server's error is returned,
 // joined, each naming the wave and the server; the other servers proceed.
 // A dry run reads and checks states only.
 func LaunchTestInstances(ctx context.Context, env Env, api MGNServersAPI, wave Wave, rec ProgressRecorder) (WaveResult, error) {
@@ -912,6 +925,13 @@ func serverStep(ctx context.Context, env Env, api MGNServersAPI, wave Wave, rec 
 	if st.State == step.done && !relaunch {
 		out.Skipped = true
 		env.Report(Change{Kind: step.kind, Name: r.ref.Name, ID: st.ID, Action: ActionNoop, Note: "already " + step.done})
+		return out
+	}
+	if past(st.State, step.done) {
+		// Already beyond this step (a cutover retried after a rollback
+		// finds its servers CUTTING_OVER): nothing to do, nothing wrong.
+		out.Skipped = true
+		env.Report(Change{Kind: step.kind, Name: r.ref.Name, ID: st.ID, Action: ActionNoop, Note: "already " + st.State})
 		return out
 	}
 	if !relaunch && !slices.Contains(step.from, st.State) {

@@ -561,6 +561,17 @@ func TestWaveLifecycle(t *testing.T) {
 			assert.True(t, o.Skipped, "%s %s", s.name, o.Name)
 		}
 	}
+	// Every earlier step finds the servers past it: skipped, no write
+	// (a cutover retried after a rollback runs them again).
+	for _, s := range steps[:3] {
+		cloud.ResetCalls()
+		res, err := s.run(ctx, env, cloud.MGN(), wave, rec)
+		require.NoError(t, err, s.name)
+		assert.Empty(t, cloud.Writes(), s.name)
+		for _, o := range res.Servers {
+			assert.True(t, o.Skipped, "%s %s", s.name, o.Name)
+		}
+	}
 	last := rec.servers[len(rec.servers)-1]
 	assert.Equal(t, "CUTOVER", last.State)
 	assert.Equal(t, "DISCONNECTED", last.Replication, "finalized: replication stopped")

@@ -66,7 +66,7 @@ func (s DefaultRulesSpec) Validate() error {
 	case s.ForwardTaskID == "" || len(s.ForwardTaskID) > 255:
 		errs = append(errs, errors.New("rules.forwardTaskId: required (the task ARN's resource ID)"))
 	}
-	if !vpnIDRe.MatchString(s.VPNID) {
+	if !vpnIDRe.MatchString(s.VPNID) && !migration.IsPending(s.VPNID) { // pending in a plan of a new env
 		errs = append(errs, fmt.Errorf("rules.vpnId: %q is not a VPN connection ID (vpn-...)", s.VPNID))
 	}
 	if s.MaxErrorRate < 0 || s.MaxErrorRate > 100 || s.MaxP99Latency < 0 || s.MaxCDCLatency < 0 || s.DataLossBudget < 0 {

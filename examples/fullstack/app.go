@@ -10,14 +10,19 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"path/filepath"
+	"sync"
 	"time"
 
+	"github.com/cutoverkit/cutover/internal/awsx"
 	"github.com/cutoverkit/cutover/internal/fakecloud"
 	"github.com/cutoverkit/cutover/migration"
+	"github.com/cutoverkit/cutover/rollback"
+	"github.com/cutoverkit/cutover/tracking"
 )
 
 // simScale is how much faster than the wall clock simulated time runs in
-// -sim: ten simulated minutes take one real second.
+// -sim: an hour of the migration takes six seconds.
 const simScale = 600
 
 // app is one invocation of the platform: its flags and what they select.
@@ -33,9 +38,17 @@ type app struct {
 	yes              bool
 	detailedExitcode bool
 	verbose          bool
+	reason           string
+	lambdaZip        string
+	timeout          time.Duration
 
-	spec    Spec
-	clients *clients
+	spec     Spec
+	clients  *clients
+	platform *platform
+	// world is the simulated world around the cloud (on-premises
+	// servers, green's traffic, the alarm evaluation loop); nil against
+	// real AWS.
+	world *simWorld
 }
 
 func (a *app) flags(fs *flag.FlagSet) {
@@ -48,6 +61,9 @@ func (a *app) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&a.yes, "yes", false, "confirm destroy and rollback without asking")
 	fs.BoolVar(&a.detailedExitcode, "detailed-exitcode", false, "plan: exit 3 when there are changes")
 	fs.BoolVar(&a.verbose, "v", false, "log every change and API decision to stderr")
+	fs.StringVar(&a.reason, "reason", "", "rollback: why, in one line (required)")
+	fs.StringVar(&a.lambdaZip, "lambda-zip", "", "apply: a prebuilt rollback Lambda zip instead of building it with the go toolchain")
+	fs.DurationVar(&a.timeout, "timeout", 0, "replicate, validate, cutover: give up after this long (default: no limit)")
 }
 
 // load reads and validates the spec and applies the flag overrides.
@@ -81,7 +97,7 @@ func (a *app) connect(ctx context.Context) (save func() error, err error) {
 		if err != nil {
 			return nil, err
 		}
-		a.clients = c
+		a.use(c, nil)
 		return func() error { return nil }, nil
 	}
 	cloud, err := fakecloud.LoadFile(a.state, simScale)
@@ -91,8 +107,63 @@ func (a *app) connect(ctx context.Context) (save func() error, err error) {
 	if cloud.Region() != a.spec.Env.Region {
 		return nil, usageError{fmt.Errorf("the simulated cloud in %s is in %s, the spec says %s", a.state, cloud.Region(), a.spec.Env.Region)}
 	}
-	a.clients = simClients(cloud)
-	return func() error { return cloud.SaveFile(a.state) }, nil
+	if err := a.useSim(ctx, cloud); err != nil {
+		return nil, err
+	}
+	return func() error { a.world.stop(); return cloud.SaveFile(a.state) }, nil
+}
+
+// use selects the clients (and, simulated, the world around them).
+func (a *app) use(c *clients, world *simWorld) {
+	a.clients, a.world = c, world
+	a.platform = newPlatform(a.spec, c, a.lambdaZipFunc())
+}
+
+// useSim selects a simulated cloud and starts the world around it: the
+// on-premises side an operator would have prepared, green's traffic, and
+// the Lambda's handler.
+func (a *app) useSim(ctx context.Context, cloud *fakecloud.Cloud) error {
+	world := newSimWorld(a.spec, cloud)
+	a.use(simClients(cloud), world)
+	return world.start(ctx, a.env(nil))
+}
+
+// lambdaZipFunc returns how apply gets the rollback Lambda's package: the
+// -lambda-zip file, a build with the go toolchain against real AWS, or, on
+// the simulated cloud — which runs the handler in process and never the
+// zip — a fixed placeholder package. The package is made once per run.
+func (a *app) lambdaZipFunc() func(context.Context) ([]byte, error) {
+	var (
+		mu   sync.Mutex
+		zip  []byte
+		err  error
+		made bool
+	)
+	get := a.lambdaZipSource()
+	return func(ctx context.Context) ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !made {
+			zip, err = get(ctx)
+			made = err == nil
+		}
+		return zip, err
+	}
+}
+
+func (a *app) lambdaZipSource() func(context.Context) ([]byte, error) {
+	switch {
+	case a.lambdaZip != "":
+		return func(context.Context) ([]byte, error) { return os.ReadFile(a.lambdaZip) }
+	case a.sim || a.world != nil:
+		return func(context.Context) ([]byte, error) {
+			return rollback.ZipBootstrap([]byte("#!/bin/sh\n# simulated cloud: the handler runs in process\n"))
+		}
+	default:
+		return func(ctx context.Context) ([]byte, error) {
+			return rollback.BuildZip(ctx, rollback.BuildSpec{Dir: ".", Package: "github.com/cutoverkit/cutover/examples/fullstack/lambda"})
+		}
+	}
 }
 
 // env returns the migration env of the spec in the connected account.
@@ -107,18 +178,124 @@ func (a *app) env(reporter migration.Reporter) migration.Env {
 }
 
 // runbook builds the platform's runbook with progress on stdout (a live
-// view in a terminal, log lines otherwise, JSON lines with -o json) and
-// the applier's identity for the lease.
-func (a *app) runbook() (*migration.Runbook, error) {
+// view in a terminal, log lines otherwise, JSON lines with -o json), the
+// applier's identity, and the tracking table's lease once it exists.
+func (a *app) runbook(quiet bool) (*migration.Runbook, error) {
 	var p *progress
-	opts := migration.Options{OnEvent: func(e migration.Event) { p.event(e) }, Owner: owner()}
-	rb, err := runbook(a.spec, a.clients, opts)
+	opts := migration.Options{Owner: owner(), Lock: &tableLock{app: a}}
+	if !quiet {
+		opts.OnEvent = func(e migration.Event) { p.event(e) }
+	}
+	rb, err := a.platform.runbook(opts)
 	if err != nil {
 		return nil, err
 	}
 	p = newProgress(a.stdout, a.output, a.clients.clock, rb.Steps())
 	return rb, nil
 }
+
+// readOutputs runs a plan that reports nothing, so that the platform's
+// outputs hold the IDs of what exists and pending IDs for what does not.
+func (a *app) readOutputs(ctx context.Context) error {
+	_, err := a.planQuietly(ctx)
+	return err
+}
+
+func (a *app) planQuietly(ctx context.Context) (*migration.Report, error) {
+	rb, err := a.runbook(true)
+	if err != nil {
+		return nil, err
+	}
+	report := &migration.Report{}
+	return report, rb.Plan(ctx, a.env(report))
+}
+
+// discover reads what exists (a plan, reporting nothing) so a command can
+// act on the IDs apply made. It fails when the env is not applied.
+func (a *app) discover(ctx context.Context) error {
+	report, err := a.planQuietly(ctx)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, c := range report.Changes() {
+		if c.Action == migration.ActionCreate {
+			missing = append(missing, c.Kind+" "+c.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the env is not applied (%d resources missing, first %s): run apply first", len(missing), missing[0])
+	}
+	return nil
+}
+
+// store returns the tracking store. With notify, every transition made
+// through it is notified; the rollback controller and executor send their
+// own notifications and get a quiet one.
+func (a *app) store(notify bool) (*tracking.Store, error) {
+	opts := tracking.StoreOptions{Actor: "operator " + owner()}
+	if notify && a.platform.out.topic.ARN != "" {
+		n, err := tracking.NewNotifier(a.env(nil), a.clients.sns, a.platform.out.topic.ARN)
+		if err != nil {
+			return nil, err
+		}
+		opts.Notifier = n
+	}
+	return tracking.NewStore(a.env(nil), a.clients.dynamodb, opts)
+}
+
+// advance moves the phase from → to if it is in from; in to already is
+// fine (a re-run).
+func (a *app) advance(ctx context.Context, from, to migration.Phase, reason string) error {
+	store, err := a.store(true)
+	if err != nil {
+		return err
+	}
+	phase, err := store.Phase(ctx)
+	if err != nil {
+		return err
+	}
+	switch phase {
+	case to:
+		return nil
+	case from:
+		return store.Transition(ctx, from, to, reason)
+	}
+	return fmt.Errorf("%w: the migration is %s; this step needs it %s", errWrongPhase, phase, from)
+}
+
+// errWrongPhase is wrapped by advance when the migration is in neither
+// phase.
+var errWrongPhase = errors.New("wrong phase")
+
+// tableLock is the runbook's lock: the tracking table's lease once the
+// table exists. The first apply creates the table and so runs unlocked;
+// a destroy deletes it, so releasing a lease on a deleted table is done.
+type tableLock struct{ app *app }
+
+func (l *tableLock) Lock(ctx context.Context, owner string) (func(context.Context) error, error) {
+	store, err := l.app.store(false)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := store.Lock(ctx, owner)
+	if isMissingTable(err) {
+		return func(context.Context) error { return nil }, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		if err := unlock(ctx); err != nil && !isMissingTable(err) {
+			return err
+		}
+		return nil
+	}, nil
+}
+
+// isMissingTable reports whether err says the tracking table does not
+// exist (yet, or any more).
+func isMissingTable(err error) bool { return awsx.IsNotFound(err) }
 
 func owner() string {
 	name := "unknown"
@@ -136,37 +313,63 @@ func withSave(err error, save func() error) error {
 	return err
 }
 
+// session runs fn connected, saving the simulated cloud afterwards.
+func (a *app) session(ctx context.Context, fn func(ctx context.Context) error) error {
+	save, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	return withSave(fn(ctx), save)
+}
+
 func cmdInit(_ context.Context, a *app) error {
 	path := a.config
 	if path == "" {
 		path = "cutover.yaml"
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, os.ErrExist) {
-		return usageError{fmt.Errorf("%s exists; remove it or choose another -config", path)}
-	}
+	data, err := defaults.ReadFile("spec.default.yaml")
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(defaultSpec); err != nil {
-		f.Close()
+	if err := writeNew(path, data); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
+	// The certificates the default spec names, next to it.
+	for _, name := range []string{"certs/onprem-ca.pem", "certs/rds-ca.pem"} {
+		b, err := defaults.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(filepath.Dir(path), name)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := writeNew(dst, b); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
 	}
-	fmt.Fprintf(a.stdout, "wrote %s; edit it, then: fullstack -config %s plan\n", path, path)
+	fmt.Fprintf(a.stdout, "wrote %s (and the demo CA certificates it names under certs/); replace them with yours, edit the spec, then:\n  fullstack -config %s plan\n", path, path)
 	return nil
 }
 
-func cmdPlan(ctx context.Context, a *app) error {
-	save, err := a.connect(ctx)
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return usageError{fmt.Errorf("%s exists; remove it or choose another -config: %w", path, os.ErrExist)}
+	}
 	if err != nil {
 		return err
 	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func cmdPlan(ctx context.Context, a *app) error {
 	report := &migration.Report{}
-	err = plan(ctx, a, report)
-	if err = withSave(err, save); err != nil {
+	if err := a.session(ctx, func(ctx context.Context) error { return plan(ctx, a, report) }); err != nil {
 		return err
 	}
 	if a.detailedExitcode && report.HasChanges() {
@@ -176,7 +379,7 @@ func cmdPlan(ctx context.Context, a *app) error {
 }
 
 func plan(ctx context.Context, a *app, report *migration.Report) error {
-	rb, err := a.runbook()
+	rb, err := a.runbook(true)
 	if err != nil {
 		return err
 	}
@@ -194,15 +397,12 @@ func (a *app) writeReport(report *migration.Report) error {
 }
 
 func cmdApply(ctx context.Context, a *app) error {
-	save, err := a.connect(ctx)
-	if err != nil {
-		return err
-	}
-	return withSave(apply(ctx, a, &migration.Report{}), save)
+	return a.session(ctx, func(ctx context.Context) error { return apply(ctx, a, &migration.Report{}) })
 }
 
+// apply provisions everything, then records the migration as provisioned.
 func apply(ctx context.Context, a *app, report *migration.Report) error {
-	rb, err := a.runbook()
+	rb, err := a.runbook(false)
 	if err != nil {
 		return err
 	}
@@ -210,27 +410,56 @@ func apply(ctx context.Context, a *app, report *migration.Report) error {
 	if err := rb.Apply(ctx, a.env(report)); err != nil {
 		return err
 	}
+	// The first apply provisions; a later one (in any phase) converges.
+	if err := a.advance(ctx, migration.PhasePlanned, migration.PhaseProvisioned, "apply converged the landing zone"); err != nil && !errors.Is(err, errWrongPhase) {
+		return err
+	}
+	if a.world != nil {
+		if err := a.world.afterApply(ctx, a.platform.out); err != nil {
+			return err
+		}
+	}
 	if a.output == "text" {
 		fmt.Fprintf(a.stdout, "Apply complete in %s: %s\n", a.clients.clock.Now().Sub(start).Round(time.Second), report.Summary())
+		a.printNextSteps()
 	}
 	return nil
 }
 
+// printNextSteps tells the operator what the on-premises side needs now.
+func (a *app) printNextSteps() {
+	o := a.platform.out
+	fmt.Fprintln(a.stdout, "\nOn-premises, next:")
+	if len(o.resolver.IPs) > 0 {
+		fmt.Fprintf(a.stdout, "  DNS: conditionally forward %s to %v\n", a.spec.DNS.Zone, o.resolver.IPs)
+	}
+	if len(o.dms.Instance.PrivateIPs) > 0 {
+		fmt.Fprintf(a.stdout, "  PostgreSQL: allow %v in pg_hba.conf (host all and host replication)\n", o.dms.Instance.PrivateIPs)
+	}
+	for i, t := range o.vpn.Tunnels {
+		fmt.Fprintf(a.stdout, "  VPN tunnel %d: peer %s, inside %s (AWS %s, you %s)\n", i+1, t.OutsideIP, t.InsideCIDR, t.AWSInsideIP, t.CustomerInsideIP)
+	}
+}
+
 func cmdDestroy(ctx context.Context, a *app) error {
-	save, err := a.connect(ctx)
-	if err != nil {
-		return err
-	}
-	if !a.yes {
-		if err := confirm(a, fmt.Sprintf("destroy every resource of env %q", a.spec.Env.Suffix), a.spec.Env.Suffix); err != nil {
-			return withSave(err, save)
+	return a.session(ctx, func(ctx context.Context) error {
+		if !a.yes {
+			if err := confirm(a, fmt.Sprintf("destroy every resource of env %q", a.spec.Env.Suffix), a.spec.Env.Suffix); err != nil {
+				return err
+			}
 		}
-	}
-	return withSave(destroy(ctx, a, &migration.Report{}), save)
+		return destroy(ctx, a, &migration.Report{})
+	})
 }
 
 func destroy(ctx context.Context, a *app, report *migration.Report) error {
-	rb, err := a.runbook()
+	// Read what exists first, so every Delete gets the spec its Ensure
+	// had. A partly destroyed env reads as partly pending, which the
+	// Deletes take as gone.
+	if err := a.readOutputs(ctx); err != nil {
+		return err
+	}
+	rb, err := a.runbook(false)
 	if err != nil {
 		return err
 	}
@@ -239,6 +468,14 @@ func destroy(ctx context.Context, a *app, report *migration.Report) error {
 	}
 	if a.output == "text" {
 		fmt.Fprintf(a.stdout, "Destroy complete: %d deleted.\n", report.Counts()[migration.ActionDelete])
+		for _, c := range report.Changes() {
+			if c.Action == migration.ActionNoop && c.Note != "" && c.Note != "already deleted" {
+				fmt.Fprintf(a.stdout, "  kept: %s %s (%s)\n", c.Kind, c.Name, c.Note)
+			}
+			if c.Action == migration.ActionDelete && c.Note != "" {
+				fmt.Fprintf(a.stdout, "  note: %s %s: %s\n", c.Kind, c.Name, c.Note)
+			}
+		}
 	}
 	return nil
 }

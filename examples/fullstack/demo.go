@@ -2,53 +2,184 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cutoverkit/cutover/internal/fakecloud"
 	"github.com/cutoverkit/cutover/migration"
+	"github.com/cutoverkit/cutover/rollback"
 )
 
-// cmdDemo runs the story on a fresh simulated cloud: plan, apply, apply
-// again (nothing to do), destroy (nothing owned left).
+// demoScale compresses the demo's time: an hour of the migration takes
+// 1.2 seconds, so the whole story (about ten simulated hours, most of it
+// the 2 TB transfer) takes under half a minute.
+const demoScale = 3000
+
+// demoSpike is how long green fails in the demo's incident.
+const demoSpike = 20 * time.Minute
+
 func cmdDemo(ctx context.Context, a *app) error {
 	if err := a.load(); err != nil {
 		return err
 	}
-	cloud := fakecloud.New(fakecloud.WithClock(fakecloud.NewScaledClock(fakecloud.Epoch, simScale)), fakecloud.WithRegion(a.spec.Env.Region))
-	a.clients = simClients(cloud)
-	return demo(ctx, a, cloud)
+	cloud := fakecloud.New(fakecloud.WithClock(fakecloud.NewScaledClock(fakecloud.Epoch, demoScale)), fakecloud.WithRegion(a.spec.Env.Region))
+	if err := a.useSim(ctx, cloud); err != nil {
+		return err
+	}
+	defer a.world.stop()
+	_, err := demo(ctx, a, cloud)
+	return err
 }
 
-func demo(ctx context.Context, a *app, cloud *fakecloud.Cloud) error {
-	say := func(format string, args ...any) { fmt.Fprintf(a.stdout, "\n== "+format+"\n", args...) }
+// demoResult is what the story did, for its test.
+type demoResult struct {
+	planCalls, planWrites int
+	againWrites           int
+	// shifts are the splits the cutovers moved to, in order.
+	shifts []migration.Split
+	// phases are the phases the migration went through, in order.
+	phases []migration.Phase
+	// rolledBackBy is the actor of the automatic rollback.
+	rolledBackBy string
+	leftovers    []string
+}
 
-	say("plan: what apply would do on an empty account (reads only)")
-	cloud.ResetCalls()
+// demo tells the migration's story on a fresh simulated cloud.
+func demo(ctx context.Context, a *app, cloud *fakecloud.Cloud) (demoResult, error) {
+	var res demoResult
+	chapter := func(format string, args ...any) { a.say("\n== "+format, args...) }
+	phase := func() {
+		if s, err := a.store(false); err == nil {
+			if p, err := s.Phase(ctx); err == nil && (len(res.phases) == 0 || res.phases[len(res.phases)-1] != p) {
+				res.phases = append(res.phases, p)
+			}
+		}
+	}
+
+	chapter("1. plan: what apply would do on an empty account (reads only)")
+	mark := len(cloud.Calls())
 	if err := plan(ctx, a, &migration.Report{}); err != nil {
-		return err
+		return res, err
 	}
-	fmt.Fprintf(a.stdout, "(%d API calls, %d writes)\n", len(cloud.Calls()), len(cloud.Writes()))
+	res.planCalls, res.planWrites = callsSince(cloud, mark)
+	a.say("(%d API calls, %d writes)", res.planCalls, res.planWrites)
 
-	say("apply: provision the landing zone")
+	chapter("2. apply: the landing zone, replication, tracking, rollback — in parallel where independent")
 	if err := apply(ctx, a, &migration.Report{}); err != nil {
-		return err
+		return res, err
 	}
+	phase()
 
-	say("apply again: everything converged, nothing to do")
-	cloud.ResetCalls()
+	chapter("3. apply again: converged, nothing to do")
+	mark = len(cloud.Calls())
 	again := &migration.Report{}
 	if err := apply(ctx, a, again); err != nil {
-		return err
+		return res, err
 	}
-	fmt.Fprintf(a.stdout, "(%d API calls, %d writes)\n", len(cloud.Calls()), len(cloud.Writes()))
-	if again.HasChanges() || len(cloud.Writes()) > 0 {
-		return fmt.Errorf("second apply was not a no-op: %s, %d writes", again.Summary(), len(cloud.Writes()))
+	calls, writes := callsSince(cloud, mark)
+	res.againWrites = writes
+	a.say("(%d API calls, %d writes)", calls, writes)
+	if again.HasChanges() {
+		return res, fmt.Errorf("the second apply was not a no-op: %s", again.Summary())
 	}
 
-	say("destroy: delete everything the env owns")
+	chapter("4. replicate: database full load + CDC, 12 servers, 2 TB of files")
+	if err := replicate(ctx, a); err != nil {
+		return res, err
+	}
+	phase()
+
+	chapter("5. validate: application, database, services and files on every server")
+	if err := runValidation(ctx, a); err != nil {
+		return res, err
+	}
+	phase()
+
+	chapter("6. cutover: 10 → 25 → 50 %%, and at 50 %% green starts failing")
+	record := func(_ *rollback.Controller, e rollback.Event) {
+		if e.Type == rollback.EventShift {
+			res.shifts = append(res.shifts, e.Split)
+		}
+		if e.Type == rollback.EventWindow && e.Split.Green == 50 && len(res.shifts) <= 3 {
+			a.say("  !! incident: green answers 12.5 %% of requests with 5xx for the next %s", demoSpike)
+			a.world.spike(demoSpike)
+		}
+	}
+	err := cutover(ctx, a, record)
+	if !errors.Is(err, rollback.ErrRolledBack) {
+		return res, fmt.Errorf("the first cutover should have rolled back, got %v", err)
+	}
+	phase()
+	res.rolledBackBy = a.rollbackActor(ctx)
+	a.say("  rolled back by: %s", res.rolledBackBy)
+
+	chapter("7. status: why did it roll back?")
+	if err := cmdStatusText(ctx, a); err != nil {
+		return res, err
+	}
+
+	chapter("8. recovery: green is fixed; ten quiet minutes, then cutover once more, to 100 %%")
+	a.world.heal()
+	if err := a.env(nil).Sleep(ctx, 10*time.Minute); err != nil {
+		return res, err
+	}
+	if err := cutover(ctx, a, record); err != nil {
+		return res, err
+	}
+	phase()
+
+	chapter("9. destroy: delete everything the env owns (a demo env: its migrated files too)")
+	a.spec.Files.ForceDeleteObjects = true
+	a.platform.spec = a.spec
 	if err := destroy(ctx, a, &migration.Report{}); err != nil {
+		return res, err
+	}
+	res.leftovers = leftovers(ctx, a.env(nil), cloud)
+	if len(res.leftovers) > 0 {
+		return res, fmt.Errorf("owned resources left after destroy: %v", res.leftovers)
+	}
+	a.say("\nNothing owned by env %q is left in the simulated cloud.", a.spec.Env.Suffix)
+	return res, nil
+}
+
+// callsSince counts the calls (and the writes among them) the cloud logged
+// after the first mark calls. The alarm loop reads in the background, so
+// the counts include its DescribeAlarms-free evaluations only as reads.
+func callsSince(cloud *fakecloud.Cloud, mark int) (calls, writes int) {
+	for _, c := range cloud.Calls()[mark:] {
+		calls++
+		if c.Write {
+			writes++
+		}
+	}
+	return calls, writes
+}
+
+// rollbackActor returns who made the last transition to rolled-back.
+func (a *app) rollbackActor(ctx context.Context) string {
+	s, err := a.store(false)
+	if err != nil {
+		return ""
+	}
+	st, err := s.PhaseState(ctx)
+	if err != nil {
+		return ""
+	}
+	return st.Actor
+}
+
+func cmdStatusText(ctx context.Context, a *app) error {
+	store, err := a.store(false)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "\nleft in the simulated cloud: %d VPCs, %d live KMS keys\n", len(cloud.EC2().Vpcs()), len(cloud.KMS().LiveKeys()))
+	st, err := store.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if a.output == "text" {
+		return writeStatus(a.stdout, st)
+	}
 	return nil
 }

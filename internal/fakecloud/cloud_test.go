@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -215,4 +216,18 @@ func TestPagination(t *testing.T) {
 	}
 	assert.Equal(t, 3, pages)
 	assert.Equal(t, 7, keys)
+}
+
+func TestTaggedWith(t *testing.T) {
+	ctx := context.Background()
+	cloud := fakecloud.New()
+	_, err := cloud.KMS().CreateKey(ctx, &kms.CreateKeyInput{Tags: []kmstypes.Tag{{TagKey: aws.String("cutover:env"), TagValue: aws.String("dev")}}})
+	require.NoError(t, err)
+	_, err = cloud.KMS().CreateKey(ctx, &kms.CreateKeyInput{Tags: []kmstypes.Tag{{TagKey: aws.String("cutover:env"), TagValue: aws.String("prod")}}})
+	require.NoError(t, err)
+	got, err := cloud.TaggedWith("cutover:env", "dev")
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, "kms", got[0].Service)
+	assert.Equal(t, "Enabled", got[0].State)
 }

@@ -1,0 +1,452 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cutoverkit/cutover/dms"
+	"github.com/cutoverkit/cutover/dns"
+	"github.com/cutoverkit/cutover/migration"
+	"github.com/cutoverkit/cutover/network"
+	"github.com/cutoverkit/cutover/rollback"
+	"github.com/cutoverkit/cutover/tracking"
+	"github.com/cutoverkit/cutover/validate"
+)
+
+// This file maps each section of the spec file onto the specs of the
+// package that provisions it, given the IDs earlier steps produced, and
+// rewrites the packages' error paths into the spec file's.
+
+// ---- network
+
+var networkPaths = []pathRewrite{
+	{"network.securityGroups.onPremCidr", "network.onPremCidr"},
+	{"network.vpn.onPremCidr", "network.onPremCidr"},
+	{"network.resolver.onPremCidr", "network.onPremCidr"},
+	{"network.bgp.onPremPrefixes", "network.onPremCidr"},
+	{"network.vpn.vpcCidr", "network.vpc.cidr"},
+	{"network.subnets.vpcCidr", "network.vpc.cidr"},
+	{"network.directConnect.vpcCidr", "network.vpc.cidr"},
+	{"network.bgp.vpcCidr", "network.vpc.cidr"},
+	{"network.vpn.amazonSideAsn", "network.vpnGateway.amazonSideAsn"},
+	{"network.bgp.dxAllowedPrefixes", "network.directConnect.allowedPrefixes"},
+}
+
+func (s Spec) subnetsSpec(vpcID string) network.SubnetsSpec {
+	n := s.Network
+	return network.SubnetsSpec{VPCID: vpcID, VPCCIDR: n.VPC.CIDR, AZCount: n.Subnets.AZCount, PublicPrefix: n.Subnets.PublicPrefix, PrivatePrefix: n.Subnets.PrivatePrefix}
+}
+
+func (s Spec) securityGroupsSpec(vpcID string) network.SecurityGroupsSpec {
+	g := s.Network.SecurityGroups
+	return network.SecurityGroupsSpec{VPCID: vpcID, OnPremCIDR: s.Network.OnPremCIDR, WebPort: g.WebPort, AppPort: g.AppPort, DBPort: g.DBPort, OnPremDBPort: g.OnPremDBPort, PublicWebCIDRs: g.PublicWebCIDRs}
+}
+
+func (s Spec) flowLogsSpec(vpcID, keyARN string) network.FlowLogsSpec {
+	return network.FlowLogsSpec{VPCID: vpcID, KMSKeyARN: keyARN, RetentionDays: s.Network.FlowLogs.RetentionDays}
+}
+
+func (s Spec) natSpec(public []network.Subnet) network.NATGatewaysSpec {
+	return network.NATGatewaysSpec{Mode: network.NATMode(s.Network.NATGateways.Mode), PublicSubnets: public}
+}
+
+func (s Spec) routeTablesSpec(vpcID, igwID string, sn network.Subnets, nat map[string]string) network.RouteTablesSpec {
+	return network.RouteTablesSpec{VPCID: vpcID, InternetGatewayID: igwID, PublicSubnets: sn.Public, PrivateSubnets: sn.Private, NATGatewayIDs: nat}
+}
+
+func (s Spec) vpnGatewaySpec(vpcID string, routeTables []string) network.VPNGatewaySpec {
+	return network.VPNGatewaySpec{VPCID: vpcID, AmazonSideASN: s.Network.VPNGateway.AmazonSideASN, RouteTableIDs: routeTables}
+}
+
+func (s Spec) vpnConnectionSpec(vgwID, keyARN string) network.VPNConnectionSpec {
+	n := s.Network
+	spec := network.VPNConnectionSpec{
+		VPNGatewayID: vgwID, AmazonSideASN: n.VPNGateway.AmazonSideASN, CustomerGatewayIP: n.VPN.CustomerGatewayIP, CustomerASN: n.VPN.CustomerASN,
+		OnPremCIDR: n.OnPremCIDR, VPCCIDR: n.VPC.CIDR, KMSKeyARN: keyARN, LogRetentionDays: n.VPN.LogRetentionDays,
+	}
+	for i, t := range n.VPN.Tunnels {
+		if i < len(spec.Tunnels) {
+			spec.Tunnels[i] = network.TunnelSpec{InsideCIDR: t.InsideCIDR, PreSharedKeySecretARN: t.PreSharedKeySecretARN}
+		}
+	}
+	return spec
+}
+
+func (s Spec) directConnectSpec(vgwID string) network.DirectConnectSpec {
+	d := s.Network.DirectConnect
+	return network.DirectConnectSpec{AmazonSideASN: d.AmazonSideASN, VPNGatewayID: vgwID, VPCCIDR: s.Network.VPC.CIDR, AllowedPrefixes: d.AllowedPrefixes,
+		ConnectionID: d.ConnectionID, VLAN: d.VLAN, CustomerASN: d.CustomerASN, AuthKeySecretARN: d.AuthKeySecretARN}
+}
+
+func (s Spec) resolverSpec(vpcID string, private []network.Subnet) network.ResolverEndpointSpec {
+	return network.ResolverEndpointSpec{VPCID: vpcID, OnPremCIDR: s.Network.OnPremCIDR, Subnets: private}
+}
+
+func (s Spec) bgpSpec() network.BGPPlanSpec {
+	n := s.Network
+	return network.BGPPlanSpec{OnPremPrefixes: []string{n.OnPremCIDR}, VPCCIDR: n.VPC.CIDR, DXAllowedPrefixes: n.DirectConnect.AllowedPrefixes,
+		Primary: network.Path(n.BGP.Primary), VPNAmazonASN: n.VPNGateway.AmazonSideASN, DXAmazonASN: n.DirectConnect.AmazonSideASN, CustomerASN: n.VPN.CustomerASN}
+}
+
+// placeholderSubnets plans the subnets with pending IDs, so the specs that
+// take subnets can be validated before any exist.
+func (s Spec) placeholderSubnets() network.Subnets {
+	n := s.Network
+	var azs []string
+	for i := range max(n.Subnets.AZCount, 0) {
+		azs = append(azs, s.Env.Region+string(rune('a'+i)))
+	}
+	planned, err := network.PlanSubnets(n.VPC.CIDR, azs, n.Subnets.PublicPrefix, n.Subnets.PrivatePrefix)
+	out := network.Subnets{AZs: azs}
+	if err != nil {
+		return out // the subnets spec reports the error
+	}
+	for i, sn := range planned {
+		sn.ID = migration.Pending(fmt.Sprintf("subnet-%d", i))
+		if sn.Public {
+			out.Public = append(out.Public, sn)
+		} else {
+			out.Private = append(out.Private, sn)
+		}
+	}
+	return out
+}
+
+func (s Spec) networkChecks(p ids) []error {
+	sn := s.placeholderSubnets()
+	nat := map[string]string{}
+	for _, az := range sn.AZs {
+		nat[az] = migration.Pending("nat-" + az)
+	}
+	var errs []error
+	if len(s.Network.VPN.Tunnels) != 2 {
+		errs = append(errs, fmt.Errorf("vpn.tunnels: a Site-to-Site VPN has exactly 2 tunnels, the spec lists %d", len(s.Network.VPN.Tunnels)))
+	}
+	for _, v := range []interface{ Validate() error }{
+		s.vpcSpec(), s.subnetsSpec(p.vpc), s.securityGroupsSpec(p.vpc), s.flowLogsSpec(p.vpc, p.key), s.natSpec(sn.Public),
+		s.routeTablesSpec(p.vpc, migration.Pending("igw"), sn, nat), s.vpnGatewaySpec(p.vpc, []string{migration.Pending("rtb")}),
+		s.vpnConnectionSpec(migration.Pending("vgw"), p.key), s.directConnectSpec(migration.Pending("vgw")),
+	} {
+		errs = append(errs, v.Validate())
+	}
+	if s.Network.Resolver.Enabled {
+		errs = append(errs, s.resolverSpec(p.vpc, sn.Private).Validate())
+	}
+	if _, err := network.PlanBGP(s.bgpSpec()); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// ---- dms
+
+var dmsPaths = []pathRewrite{
+	{"dms.source.secretArn", "dms.source.secretName"},
+	{"instance.sourceSizeGb", "dms.sourceSizeGb"},
+	{"instance.engineVersion", "dms.engineVersion"},
+	{"instance.", "dms.instance."},
+	{"targetDb.sourceSizeGb", "dms.sourceSizeGb"},
+	{"targetDb.", "dms.target."},
+	{"tables.", "dms.tables."},
+	{"task.lob.", "dms.lob."},
+	{"task.", "dms (task): "},
+	{"endpoint.", "dms (endpoint): "},
+	{"subnetGroup.", "dms (subnet group): "},
+	{"dbSubnetGroup.", "dms (target subnet group): "},
+}
+
+// dmsSpec maps the dms section. sourceSecretARN is the resolved ARN of
+// the operator's secret; the certificates are read from their files.
+func (s Spec) dmsSpec(keyARN, sourceSecretARN string, private []string, dmsSG, dbSG string) (dms.Spec, error) {
+	d := s.DMS
+	var errs []error
+	src, err := s.readFile(d.Source.CACertificateFile)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("dms.source.caCertificateFile: %w", err))
+	}
+	tgt, err := s.readFile(d.Target.CACertificateFile)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("dms.target.caCertificateFile: %w", err))
+	}
+	spec := dms.Spec{
+		SourceSizeGB: d.SourceSizeGB, EngineVersion: d.EngineVersion, PrivateSubnetIDs: private, SecurityGroupIDs: []string{dmsSG}, KMSKeyARN: keyARN,
+		Instance: dms.InstanceOptions{Class: d.Instance.Class, AllocatedStorageGB: d.Instance.AllocatedStorageGB},
+		Source:   dms.SourceSpec{SecretARN: sourceSecretARN, DatabaseName: d.Source.DatabaseName, CACertificatePEM: src},
+		Target: dms.TargetSpec{DatabaseName: d.Target.DatabaseName, CACertificatePEM: tgt, EngineVersion: d.Target.EngineVersion, Class: d.Target.Class,
+			AllocatedStorageGB: d.Target.AllocatedStorageGB, SecurityGroupIDs: []string{dbSG}, SkipFinalSnapshot: d.Target.SkipFinalSnapshot},
+		LOB: dms.LOBSettings{Mode: dms.LOBMode(d.LOB.Mode), MaxSizeKB: d.LOB.MaxSizeKB},
+	}
+	for _, t := range d.Tables.Include {
+		spec.Tables.Include = append(spec.Tables.Include, dms.TableRef{Schema: t.Schema, Table: t.Table})
+	}
+	for _, t := range d.Tables.Exclude {
+		spec.Tables.Exclude = append(spec.Tables.Exclude, dms.TableRef{Schema: t.Schema, Table: t.Table})
+	}
+	return spec, errors.Join(errs...)
+}
+
+// sourceSecretARN returns the spec's source secret as an ARN when it is
+// one, or a well-formed stand-in for a name (resolved at run time).
+func (s Spec) placeholderSecretARN(name string) string {
+	if strings.HasPrefix(name, "arn:") {
+		return name
+	}
+	return "arn:aws:secretsmanager:" + s.Env.Region + ":000000000000:secret:" + name + "-AbCdEf"
+}
+
+func (s Spec) dmsValidate(p ids) error {
+	sn := s.placeholderSubnets()
+	var private []string
+	for _, x := range sn.Private {
+		private = append(private, x.ID)
+	}
+	spec, err := s.dmsSpec(p.key, s.placeholderSecretARN(s.DMS.Source.SecretName), private, p.sg, p.sg)
+	if s.DMS.Source.SecretName == "" {
+		err = errors.Join(err, errors.New("dms.source.secretName: required (the secret with the migration user's credentials)"))
+	}
+	return errors.Join(err, spec.Validate())
+}
+
+// ---- dns
+
+var dnsPaths = []pathRewrite{
+	{"zone.name", "dns.zone"},
+	{"records.zoneName", "dns.zone"},
+	{"records.ttl", "dns.ttl"},
+	{"records.services", "dns.services"},
+	{"records.", "dns."},
+	{"zone.", "dns (zone): "},
+}
+
+func (s Spec) zoneSpec(vpcID string) dns.ZoneSpec {
+	return dns.ZoneSpec{Name: s.DNS.Zone, VPCID: vpcID}
+}
+
+func (s Spec) recordsSpec(zoneID string) dns.RecordsSpec {
+	spec := dns.RecordsSpec{ZoneID: zoneID, ZoneName: s.DNS.Zone, TTL: s.DNS.TTL}
+	for _, svc := range s.DNS.Services {
+		spec.Services = append(spec.Services, dns.Service{Name: svc.Name, Blue: svc.Blue.target(), Green: svc.Green.target()})
+	}
+	return spec
+}
+
+func (t DNSTarget) target() dns.Target {
+	out := dns.Target{IPs: t.IPs, Host: t.Host, HealthCheckID: t.HealthCheckID}
+	if t.Alias != nil {
+		out.Alias = &dns.Alias{DNSName: t.Alias.DNSName, HostedZoneID: t.Alias.HostedZoneID}
+	}
+	return out
+}
+
+func (s Spec) dnsValidate(p ids) error {
+	return errors.Join(s.zoneSpec(p.vpc).Validate(), s.recordsSpec(p.zone).Validate())
+}
+
+// ---- tracking
+
+var trackingPaths = []pathRewrite{
+	{"table.", "tracking."},
+	{"topic.subscriptions", "tracking.subscriptions"},
+	{"topic.", "tracking (topic): "},
+}
+
+func (s Spec) tableSpec(keyARN string) tracking.TableSpec {
+	return tracking.TableSpec{KMSKeyARN: keyARN, RecoveryDays: s.Tracking.RecoveryDays}
+}
+
+func (s Spec) topicSpec(keyARN string) tracking.TopicSpec {
+	spec := tracking.TopicSpec{KMSKeyARN: keyARN}
+	for _, sub := range s.Tracking.Subscriptions {
+		spec.Subscriptions = append(spec.Subscriptions, tracking.Subscription{Protocol: sub.Protocol, Endpoint: sub.Endpoint})
+	}
+	return spec
+}
+
+func (s Spec) trackingValidate(p ids) error {
+	return errors.Join(s.tableSpec(p.key).Validate(), s.topicSpec(p.key).Validate())
+}
+
+// ---- servers
+
+var serverPaths = []pathRewrite{
+	{"replicationTemplate.instanceType", "servers.replication.instanceType"},
+	{"replicationTemplate.bandwidthMbps", "servers.replication.bandwidthMbps"},
+	{"replicationTemplate.", "servers (replication template): "},
+	{"wave.concurrency", "servers.waveConcurrency"},
+	{"wave.servers", "servers.hosts"},
+	{"wave.", "servers (wave): "},
+}
+
+func (s Spec) replicationTemplateSpec(stagingSubnet, sg, keyARN string) migration.ReplicationTemplateSpec {
+	r := s.Servers.Replication
+	return migration.ReplicationTemplateSpec{StagingSubnetID: stagingSubnet, SecurityGroupIDs: []string{sg}, KMSKeyARN: keyARN, InstanceType: r.InstanceType, BandwidthMbps: r.BandwidthMbps}
+}
+
+// wave is every application server of the spec, moving together.
+func (s Spec) wave() migration.Wave {
+	w := migration.Wave{Name: "wave-1", Concurrency: s.Servers.WaveConcurrency}
+	for _, h := range s.Servers.Hosts {
+		w.Servers = append(w.Servers, migration.SourceServerRef{Name: serverName(h), Hostname: h})
+	}
+	return w
+}
+
+// serverName is the short name of a host ("app-01" for
+// "app-01.dc1.corp.example").
+func serverName(host string) string {
+	name, _, _ := strings.Cut(host, ".")
+	return name
+}
+
+func (s Spec) serversValidate(p ids) error {
+	var errs []error
+	if len(s.Servers.Hosts) == 0 {
+		errs = append(errs, errors.New("servers.hosts: at least one application server"))
+	}
+	seen := map[string]int{}
+	for i, h := range s.Servers.Hosts {
+		if h == "" {
+			errs = append(errs, fmt.Errorf("servers.hosts[%d]: empty host name", i))
+			continue
+		}
+		if j, dup := seen[serverName(h)]; dup {
+			errs = append(errs, fmt.Errorf("servers.hosts[%d]: %q has the same short name as servers.hosts[%d]", i, h, j))
+		}
+		seen[serverName(h)] = i
+	}
+	return errors.Join(append(errs, s.replicationTemplateSpec(p.subnetA, p.sg, p.key).Validate(), s.wave().Validate())...)
+}
+
+// ---- files
+
+var filesPaths = []pathRewrite{
+	{"transfer.source.agentArns", "files.source.agents"},
+	{"transfer.source.", "files.source."},
+	{"transfer.bytesPerSecond", "files.bytesPerSecond"},
+	{"transfer.", "files (transfer): "},
+}
+
+func (s Spec) fileTransferSpec(keyARN string, agentARNs []string) migration.FileTransferSpec {
+	f := s.Files
+	return migration.FileTransferSpec{
+		Source:    migration.FileShareSpec{Protocol: f.Source.Protocol, ServerHostname: f.Source.ServerHostname, Subdirectory: f.Source.Subdirectory, AgentARNs: agentARNs},
+		KMSKeyARN: keyARN, BytesPerSecond: f.BytesPerSecond, ForceDeleteObjects: f.ForceDeleteObjects,
+	}
+}
+
+func (s Spec) filesValidate(p ids) error {
+	var agents []string
+	for i := range s.Files.Source.Agents {
+		agents = append(agents, fmt.Sprintf("arn:aws:datasync:%s:000000000000:agent/agent-0%016x", s.Env.Region, i))
+	}
+	var errs []error
+	for i, a := range s.Files.Source.Agents {
+		if a == "" {
+			errs = append(errs, fmt.Errorf("files.source.agents[%d]: empty agent name", i))
+		}
+	}
+	return errors.Join(append(errs, s.fileTransferSpec(p.key, agents).Validate())...)
+}
+
+// ---- validation
+
+var validationPaths = []pathRewrite{
+	{"applicationHealth.", "validation.application."},
+	{"databaseConnectivity.rootCertFile", "validation.database.rootCertFile"},
+	{"databaseConnectivity.query", "validation.database.query"},
+	{"databaseConnectivity.", "validation.database (from dms): "},
+	{"serviceAvailability.", "validation.services."},
+	{"fileStorage.", "validation.files."},
+	{"validate.targets", "validation.targets"},
+	{"validate.schedule", "validation.schedule"},
+	{"validate.", "validation."},
+}
+
+// validateSpec maps the validation section; the database check connects
+// to the target the dms steps made, with the secret they made.
+func (s Spec) validateSpec(keyARN, dbHost, dbSecretARN string, expect []string) validate.Spec {
+	v := s.Validation
+	spec := validate.Spec{KMSKeyARN: keyARN, Targets: v.Targets, Expect: expect, Schedule: v.Schedule,
+		Application: &validate.ApplicationHealth{Port: v.Application.Port, Path: v.Application.Path, TLS: v.Application.TLS, ServerName: v.Application.ServerName, ExpectStatus: v.Application.ExpectStatus},
+		Database:    &validate.DatabaseConnectivity{Host: dbHost, Database: s.DMS.Target.DatabaseName, SecretARN: dbSecretARN, RootCertFile: v.Database.RootCertFile, Query: v.Database.Query},
+	}
+	if len(v.Services.Units)+len(v.Services.Ports) > 0 {
+		spec.Services = &validate.ServiceAvailability{Units: v.Services.Units, Ports: v.Services.Ports}
+	}
+	if v.Files.MountPoint != "" {
+		spec.Files = &validate.FileStorage{MountPoint: v.Files.MountPoint}
+	}
+	return spec
+}
+
+func (s Spec) validationValidate(p ids) error {
+	host := "rds-target-" + s.Env.Suffix + ".abcdefghijkl." + s.Env.Region + ".rds.amazonaws.com"
+	return s.validateSpec(p.key, host, s.placeholderSecretARN("dms-target-endpoint-"+s.Env.Suffix), nil).Validate()
+}
+
+// ---- cutover
+
+var cutoverPaths = []pathRewrite{
+	{"rules.loadBalancer", "cutover.greenLoadBalancer"},
+	{"rules.", "cutover (rules): "},
+	{"policy.dataLossBudget", "cutover.dataLossBudget"},
+	{"policy.", "cutover (policy): "},
+	{"schedule.steps", "cutover.steps"},
+	{"gates.maxForwardLag", "cutover.maxForwardLag"},
+	{"gates.", "cutover (gates): "},
+}
+
+// rulesSpec names what the default rollback rules watch.
+func (s Spec) rulesSpec(dmsInstance, forwardTaskARN, vpnID string) rollback.DefaultRulesSpec {
+	c := s.Cutover
+	return rollback.DefaultRulesSpec{
+		LoadBalancer: c.GreenLoadBalancer, DMSInstance: dmsInstance, ForwardTaskID: taskID(forwardTaskARN), VPNID: vpnID,
+		MaxErrorRate: c.MaxErrorRate, MaxP99Latency: c.MaxP99Latency.D(), MaxCDCLatency: c.MaxCDCLatency.D(), DataLossBudget: c.DataLossBudget.D(),
+	}
+}
+
+// taskID is a DMS task ARN's resource ID, the ReplicationTaskIdentifier
+// dimension of its metrics.
+func taskID(arn string) string { return arn[strings.LastIndex(arn, ":")+1:] }
+
+func (s Spec) schedule() rollback.Schedule {
+	var sched rollback.Schedule
+	for _, st := range s.Cutover.Steps {
+		sched.Steps = append(sched.Steps, rollback.Step{Green: st.Green, Bake: st.Bake.D()})
+	}
+	return sched
+}
+
+// gates are the data-safety checks before every step: forward lag, the
+// validations of the suite, and the records' TTL.
+func (s Spec) gates(validations []string) rollback.Gates {
+	return rollback.Gates{MaxForwardLag: s.Cutover.MaxForwardLag.D(), Validations: validations, RecordTTL: s.recordTTL()}
+}
+
+func (s Spec) recordTTL() time.Duration {
+	ttl := s.DNS.TTL
+	if ttl == 0 {
+		ttl = dns.DefaultTTL
+	}
+	return time.Duration(ttl) * time.Second
+}
+
+func (s Spec) cutoverValidate(p ids) error {
+	env := s.env("000000000000")
+	rules := s.rulesSpec(env.Name("dms-instance"), "arn:aws:dms:"+s.Env.Region+":000000000000:task:ABCDEFGHIJKLMNOPQRSTUVWXYZ", "vpn-0123456789abcdef0")
+	var errs []error
+	if err := rules.Validate(); err != nil {
+		return err
+	}
+	policy, err := rollback.DefaultPolicy(env, rules)
+	if err != nil {
+		return err
+	}
+	errs = append(errs, policy.Validate(), s.schedule().Validate(policy), s.gates(nil).Validate())
+	if s.Cutover.RollbackWindow.D() <= 0 {
+		errs = append(errs, errors.New("cutover.rollbackWindow: required: how long after completion a rollback is still allowed"))
+	}
+	return errors.Join(errs...)
+}

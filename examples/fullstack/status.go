@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cutoverkit/cutover/migration"
+	"github.com/cutoverkit/cutover/tracking"
+)
+
+func cmdStatus(ctx context.Context, a *app) error {
+	return a.session(ctx, func(ctx context.Context) error {
+		store, err := a.store(false)
+		if err != nil {
+			return err
+		}
+		st, err := store.Status(ctx)
+		if isMissingTable(err) {
+			return fmt.Errorf("env %q has no tracking table: run apply first", a.spec.Env.Suffix)
+		}
+		if err != nil {
+			return err
+		}
+		if a.output == "json" {
+			return json.NewEncoder(a.stdout).Encode(st)
+		}
+		return writeStatus(a.stdout, st)
+	})
+}
+
+// writeStatus renders the whole picture, readable at a glance: phase,
+// traffic, database, servers, files, validations, the last events, and
+// for the latest rollback decision, why.
+func writeStatus(w io.Writer, st tracking.Status) error {
+	p := st.Progress()
+	fmt.Fprintf(w, "Migration %s: %s (%.0f %%)", st.Env, strings.ToUpper(string(st.Phase.Phase)), p.Percent)
+	if !st.Phase.Since.IsZero() {
+		fmt.Fprintf(w, " since %s", st.Phase.Since.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintln(w)
+	if st.Phase.Reason != "" {
+		fmt.Fprintf(w, "  %s%s\n", st.Phase.Reason, byActor(st.Phase.Actor))
+	}
+
+	fmt.Fprint(w, "\nTraffic   ")
+	if st.Split == nil {
+		fmt.Fprintln(w, "all on blue (never shifted)")
+	} else {
+		fmt.Fprintf(w, "%s (%.0f %% green), change %s at %s%s\n", st.Split.Split, st.Split.GreenShare(), orDash(st.Split.ChangeID), st.Split.At.UTC().Format("15:04:05"), byActor(st.Split.Actor))
+	}
+
+	fmt.Fprintln(w, "\nDatabase")
+	if len(st.Databases) == 0 {
+		fmt.Fprintln(w, "  no replication recorded yet")
+	}
+	for _, d := range st.Databases {
+		tables := make([]string, 0, len(d.Tables))
+		for _, k := range slices.Sorted(maps.Keys(d.Tables)) {
+			tables = append(tables, fmt.Sprintf("%d %s", d.Tables[k], strings.ToLower(k)))
+		}
+		fmt.Fprintf(w, "  %-28s %-9s lag %-8s %s\n", d.Task, d.Status, max(d.Source, d.Target).Round(time.Second), strings.Join(tables, ", "))
+	}
+
+	fmt.Fprintf(w, "\nServers   %d: %d replicated, %d ready, %d cut over\n", p.Servers, p.Replicated, p.Ready, p.CutOver)
+	byState := map[string][]string{}
+	for _, s := range st.Servers {
+		key := s.State
+		if s.Replication != "" {
+			key += "/" + s.Replication
+		}
+		byState[key] = append(byState[key], s.Name)
+	}
+	for _, k := range slices.Sorted(maps.Keys(byState)) {
+		fmt.Fprintf(w, "  %-34s %s\n", k, strings.Join(byState[k], " "))
+	}
+
+	if len(st.Transfers) > 0 {
+		fmt.Fprintln(w, "\nFiles")
+		for _, t := range st.Transfers {
+			fmt.Fprintf(w, "  %-28s %-12s %s of %s, %d files\n", t.Task, strings.ToLower(t.Status), bytesHuman(t.BytesDone), bytesHuman(t.BytesTotal), t.FilesDone)
+		}
+	}
+
+	if len(st.Validations) > 0 {
+		fmt.Fprintln(w, "\nValidations")
+		for _, v := range st.Validations {
+			ok := 0
+			var failed []string
+			for _, in := range v.Instances {
+				if in.Passed {
+					ok++
+				} else {
+					failed = append(failed, orName(in))
+				}
+			}
+			verdict := "passed"
+			if !v.Passed {
+				verdict = "FAILED"
+			}
+			fmt.Fprintf(w, "  %-44s %-6s %d/%d at %s%s\n", v.Name, verdict, ok, len(v.Instances), v.At.UTC().Format("15:04"), joinPrefixed(", failed: ", failed))
+		}
+	}
+
+	if len(st.Events) > 0 {
+		fmt.Fprintln(w, "\nLast events")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, e := range st.Events {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.Time.UTC().Format("15:04:05"), e.Type, e.Actor, e.Summary)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if why := lastRollback(st.Events); why != nil {
+		fmt.Fprintf(w, "\nWhy it rolled back (%s, %s)\n", why.Actor, why.Time.UTC().Format("15:04:05"))
+		for _, k := range slices.Sorted(maps.Keys(why.Details)) {
+			fmt.Fprintf(w, "  %-20s %s\n", k, why.Details[k])
+		}
+	}
+	return nil
+}
+
+// lastRollback returns the latest event that rolled back with details:
+// the decision ledger's answer to "why did it roll back?".
+func lastRollback(events []migration.HistoryEntry) *migration.HistoryEntry {
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		if len(e.Details) > 0 && (strings.Contains(strings.ToLower(e.Type), "rollback") || strings.Contains(strings.ToLower(e.Summary), "roll")) {
+			return &e
+		}
+	}
+	return nil
+}
+
+func byActor(actor string) string {
+	if actor == "" {
+		return ""
+	}
+	return " (" + actor + ")"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
