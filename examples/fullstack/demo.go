@@ -96,23 +96,40 @@ func demo(ctx context.Context, a *app, cloud *fakecloud.Cloud) (demoResult, erro
 	}
 	phase()
 
-	chapter("6. cutover: 10 → 25 → 50 %%, and at 50 %% green starts failing")
+	chapter("6. cutover: 10 → 25 → 50 %%; at 50 %% green starts failing — and the operator's session drops")
+	// The controller would roll back too; the demo takes it away at the
+	// incident to show that the alarm → Lambda path needs no operator.
+	attempt, drop := context.WithCancel(ctx)
+	defer drop()
 	record := func(_ *rollback.Controller, e rollback.Event) {
 		if e.Type == rollback.EventShift {
 			res.shifts = append(res.shifts, e.Split)
 		}
 		if e.Type == rollback.EventWindow && e.Split.Green == 50 && len(res.shifts) <= 3 {
 			a.say("  !! incident: green answers 12.5 %% of requests with 5xx for the next %s", demoSpike)
+			a.say("  !! and the operator's session drops: only CloudWatch and the rollback Lambda are watching")
 			a.world.spike(demoSpike)
+			drop()
 		}
 	}
-	err := cutover(ctx, a, record)
-	if !errors.Is(err, rollback.ErrRolledBack) {
-		return res, fmt.Errorf("the first cutover should have rolled back, got %v", err)
+	if err := cutover(attempt, a, record); !errors.Is(err, context.Canceled) {
+		return res, fmt.Errorf("the first cutover should have lost its session, got %v", err)
+	}
+	env := a.env(nil)
+	err := env.Poll(ctx, "the alarm → Lambda rollback", 30*time.Second, time.Hour, func(ctx context.Context) (string, bool, error) {
+		s, err := a.store(false)
+		if err != nil {
+			return "", false, err
+		}
+		p, err := s.Phase(ctx)
+		return string(p), p == migration.PhaseRolledBack, err
+	})
+	if err != nil {
+		return res, err
 	}
 	phase()
 	res.rolledBackBy = a.rollbackActor(ctx)
-	a.say("  rolled back by: %s", res.rolledBackBy)
+	a.say("  rolled back by: %s (the composite alarm invoked it)", res.rolledBackBy)
 
 	chapter("7. status: why did it roll back?")
 	if err := cmdStatusText(ctx, a); err != nil {
@@ -121,7 +138,7 @@ func demo(ctx context.Context, a *app, cloud *fakecloud.Cloud) (demoResult, erro
 
 	chapter("8. recovery: green is fixed; ten quiet minutes, then cutover once more, to 100 %%")
 	a.world.heal()
-	if err := a.env(nil).Sleep(ctx, 10*time.Minute); err != nil {
+	if err := env.Sleep(ctx, 10*time.Minute); err != nil {
 		return res, err
 	}
 	if err := cutover(ctx, a, record); err != nil {
@@ -143,17 +160,28 @@ func demo(ctx context.Context, a *app, cloud *fakecloud.Cloud) (demoResult, erro
 	return res, nil
 }
 
-// callsSince counts the calls (and the writes among them) the cloud logged
-// after the first mark calls. The alarm loop reads in the background, so
-// the counts include its DescribeAlarms-free evaluations only as reads.
+// callsSince counts the calls the cloud logged after the first mark, and
+// the writes among them to resources. The tracking table's item writes
+// (the lease apply holds, and its events) are bookkeeping, not resources,
+// and are not counted.
 func callsSince(cloud *fakecloud.Cloud, mark int) (calls, writes int) {
 	for _, c := range cloud.Calls()[mark:] {
 		calls++
-		if c.Write {
+		if c.Write && !isBookkeeping(c) {
 			writes++
 		}
 	}
 	return calls, writes
+}
+
+// isBookkeeping reports whether a call writes the tracking table's items:
+// no resource of the platform is a DynamoDB item.
+func isBookkeeping(c fakecloud.Call) bool {
+	switch c.Op {
+	case "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems":
+		return c.Service == "DynamoDB"
+	}
+	return false
 }
 
 // rollbackActor returns who made the last transition to rolled-back.

@@ -43,6 +43,7 @@ func Poll(ctx context.Context, clock Clock, interval, timeout time.Duration, con
 	}
 	start := clock.Now()
 	for {
+		checked := clock.Now()
 		done, err := cond(ctx)
 		if err != nil {
 			return err
@@ -50,10 +51,18 @@ func Poll(ctx context.Context, clock Clock, interval, timeout time.Duration, con
 		if done {
 			return nil
 		}
-		if timeout > 0 && clock.Now().Sub(start)+interval > timeout {
+		// Give up only when a check made at or after the deadline failed:
+		// time that passed meanwhile (a busy machine, other goroutines on a
+		// simulated clock) earns one more check, never a timeout unseen.
+		elapsed := checked.Sub(start)
+		if timeout > 0 && elapsed >= timeout {
 			return fmt.Errorf("gave up after %v: %w", timeout, ErrTimeout)
 		}
-		if err := Sleep(ctx, clock, interval); err != nil {
+		wait := interval
+		if timeout > 0 {
+			wait = min(interval, timeout-elapsed)
+		}
+		if err := Sleep(ctx, clock, wait); err != nil {
 			return err
 		}
 	}
@@ -106,6 +115,7 @@ func Wait[In, Out, Opt any](ctx context.Context, clock Clock, call func(context.
 	}
 	start := clock.Now()
 	for attempt := int64(1); ; attempt++ {
+		checked := clock.Now()
 		out, err := call(ctx, in)
 		if err != nil && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -122,7 +132,8 @@ func Wait[In, Out, Opt any](ctx context.Context, clock Clock, call func(context.
 				return out, nil
 			}
 		}
-		waited := clock.Now().Sub(start)
+		// As in Poll: only a check made at or after the deadline times out.
+		waited := checked.Sub(start)
 		remaining := o.Timeout - waited
 		if remaining <= 0 {
 			return out, fmt.Errorf("gave up after %v: %w", o.Timeout, ErrTimeout)

@@ -146,3 +146,22 @@ func TestRetry(t *testing.T) {
 	assert.Equal(t, "AccessDenied", awsx.Code(err))
 	assert.Equal(t, 1, calls, "other errors are not retried")
 }
+
+// TestPollChecksAgainAfterATimeJump: when the clock jumps past the
+// deadline while the condition is being checked (a busy machine; other
+// goroutines on a simulated clock), Poll checks once more instead of
+// timing out on a state it never saw.
+func TestPollChecksAgainAfterATimeJump(t *testing.T) {
+	clock := &stepClock{now: time.Unix(0, 0)}
+	calls := 0
+	err := awsx.Poll(context.Background(), clock, 10*time.Second, time.Minute, func(context.Context) (bool, error) {
+		calls++
+		if calls == 1 {
+			clock.After(10 * time.Minute) // someone else moved time on
+			return false, nil
+		}
+		return true, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 2, calls)
+}

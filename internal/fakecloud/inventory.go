@@ -69,7 +69,7 @@ func walkTagged(service, path string, v any, key, value string, out *[]Tagged) {
 				continue
 			}
 			p := path
-			if _, isMap := child.(map[string]any); !isMap || !looksLikeID(k) {
+			if m, isMap := child.(map[string]any); !isMap || !isItem(m) {
 				p = strings.TrimPrefix(path+"."+k, ".")
 			}
 			walkTagged(service, p, child, key, value, out)
@@ -81,10 +81,11 @@ func walkTagged(service, path string, v any, key, value string, out *[]Tagged) {
 	}
 }
 
-// looksLikeID reports whether a map key is a resource's ID or name (a map
-// of resources by ID) rather than a field name.
-func looksLikeID(k string) bool {
-	return strings.ContainsAny(k, "-:/.") || (len(k) > 0 && k[0] >= '0' && k[0] <= '9')
+// isItem reports whether a map is one resource (it has an id, arn or
+// name), so that the key it sits under is its ID in a collection rather
+// than a field name.
+func isItem(m map[string]any) bool {
+	return firstString(m, "id", "ID", "arn", "ARN", "name", "Name") != ""
 }
 
 func hasTag(obj map[string]any, key, value string) bool {

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cutoverkit/cutover/migration"
+)
+
+// TestDemo runs the whole story on a fresh simulated cloud, as `demo`
+// does, and checks each chapter: the plan writes nothing, the second
+// apply changes nothing, the phases follow the lifecycle, the cutover
+// steps 10 → 25 → 50, the incident at 50 % is rolled back by the Lambda
+// (alarm → Lambda → executor), the retry goes 10 → 25 → 50 → 100 and
+// completes, and destroy leaves nothing owned.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo takes about 20 seconds")
+	}
+	a, cloud, out := testApp(t, demoScale)
+	res, err := demo(context.Background(), a, cloud)
+	require.NoError(t, err, out.String())
+
+	assert.Positive(t, res.planCalls)
+	assert.Zero(t, res.planWrites, "plan writes nothing")
+	assert.Zero(t, res.againWrites, "the second apply writes no resource")
+	assert.Equal(t, []migration.Phase{
+		migration.PhaseProvisioned, migration.PhaseReplicating, migration.PhaseValidated,
+		migration.PhaseRolledBack, migration.PhaseComplete,
+	}, res.phases)
+	assert.Equal(t, []migration.Split{
+		migration.GreenPercent(10), migration.GreenPercent(25), migration.GreenPercent(50),
+		migration.GreenPercent(10), migration.GreenPercent(25), migration.GreenPercent(50), migration.GreenPercent(100),
+	}, res.shifts)
+	assert.Equal(t, "lambda", res.rolledBackBy, "the rollback came through the alarm and the Lambda")
+	assert.Empty(t, res.leftovers)
+
+	// The composite alarm's action invoked the rollback Lambda, which ran.
+	invoked := false
+	for _, d := range cloud.CloudWatch().AlarmDeliveries() {
+		if d.Alarm == "alarm-rollback-dev" && d.State == "ALARM" && d.Delivered && strings.Contains(d.Action, ":function:migration-rollback-dev") {
+			invoked = true
+		}
+	}
+	assert.True(t, invoked, "the composite alarm invoked the rollback Lambda")
+	ran := 0
+	for _, inv := range cloud.Lambda().Invocations() {
+		if inv.Function == "migration-rollback-dev" && inv.Err == "" {
+			ran++
+		}
+	}
+	assert.Positive(t, ran, "the handler ran without error")
+	assert.Contains(t, out.String(), "Nothing owned by env \"dev\" is left in the simulated cloud.")
+	assert.Contains(t, out.String(), "Why it rolled back")
+}

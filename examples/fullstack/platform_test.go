@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cutoverkit/cutover/internal/fakecloud"
+	"github.com/cutoverkit/cutover/migration"
+)
+
+func TestPlanApplyApplyAgain(t *testing.T) {
+	ctx := context.Background()
+	a, cloud, _ := testApp(t, 0)
+	rb, err := a.runbook(true)
+	require.NoError(t, err)
+
+	// plan on an empty cloud lists the creates and writes nothing.
+	plan := &migration.Report{}
+	mark := len(cloud.Calls())
+	require.NoError(t, rb.Plan(ctx, a.env(plan)))
+	calls, writes := callsSince(cloud, mark)
+	assert.Zero(t, writes, "plan must not write")
+	assert.Positive(t, calls)
+	counts := plan.Counts()
+	assert.GreaterOrEqual(t, counts[migration.ActionCreate], 80, "the whole platform is planned")
+	assert.Zero(t, counts[migration.ActionUpdate]+counts[migration.ActionDelete])
+
+	applied := &migration.Report{}
+	require.NoError(t, rb.Apply(ctx, a.env(applied)))
+	assert.Equal(t, counts[migration.ActionCreate], applied.Counts()[migration.ActionCreate], "apply creates what plan said")
+
+	// The second apply reports only noop and makes zero write calls.
+	mark = len(cloud.Calls())
+	again := &migration.Report{}
+	require.NoError(t, rb.Apply(ctx, a.env(again)))
+	for _, c := range again.Changes() {
+		assert.Equal(t, migration.ActionNoop, c.Action, "%s", c)
+	}
+	_, writes = callsSince(cloud, mark)
+	assert.Zero(t, writes, "a converged apply makes no write call")
+
+	// And a plan now shows nothing to do.
+	replan := &migration.Report{}
+	require.NoError(t, rb.Plan(ctx, a.env(replan)))
+	assert.False(t, replan.HasChanges(), replan.Summary())
+}
+
+// TestCrashDuringApply crashes the platform's apply at writes spread over
+// the whole run — before the write takes effect, and after it with the
+// response lost — restarts, applies again and checks that nothing was made
+// twice: every owned resource of every service is unique by name.
+func TestCrashDuringApply(t *testing.T) {
+	if testing.Short() {
+		t.Skip("applies the whole platform 14 times")
+	}
+	ctx := context.Background()
+	a, cloud, _ := testApp(t, 0)
+	rb, err := a.runbook(true)
+	require.NoError(t, err)
+	mark := len(cloud.Calls())
+	require.NoError(t, rb.Apply(ctx, a.env(nil)))
+	_, total := callsSince(cloud, mark)
+	require.Greater(t, total, 100)
+	baseline := ownedByPath(t, cloud, a.env(nil))
+
+	// The write count varies a little between runs (retries of IAM
+	// propagation, the order of parallel steps), so the last sample
+	// stays below it.
+	for _, k := range []int{1, total / 10, total / 4, total / 2, 3 * total / 4, 9 * total / 10} {
+		for _, after := range []bool{false, true} {
+			t.Run(fmt.Sprintf("write %d of %d after=%v", k, total, after), func(t *testing.T) {
+				a, cloud, _ := testApp(t, 0)
+				rb, err := a.runbook(true)
+				require.NoError(t, err)
+				cloud.SetFaults(fakecloud.Faults{CrashAtWrite: k, CrashAfter: after})
+				err = rb.Apply(ctx, a.env(nil))
+				require.Error(t, err)
+				require.True(t, errors.Is(err, fakecloud.ErrCrash), "the apply died of the crash: %v", err)
+
+				cloud.Restart()
+				require.NoError(t, rb.Apply(ctx, a.env(nil)), "the re-run converges")
+				assert.Equal(t, baseline, ownedByPath(t, cloud, a.env(nil)), "the same resources as an apply without a crash, none twice")
+
+				mark := len(cloud.Calls())
+				require.NoError(t, rb.Apply(ctx, a.env(nil)))
+				var writes []string
+				for _, c := range cloud.Calls()[mark:] {
+					if c.Write && !isBookkeeping(c) {
+						writes = append(writes, c.Service+" "+c.Op)
+					}
+				}
+				assert.Empty(t, writes, "and it is converged")
+			})
+		}
+	}
+}
+
+// ownedByPath counts the live resources the env owns by where they live.
+func ownedByPath(t *testing.T, cloud *fakecloud.Cloud, env migration.Env) map[string]int {
+	t.Helper()
+	owned, err := cloud.TaggedWith(migration.OwnerTag, env.Suffix)
+	require.NoError(t, err)
+	n := map[string]int{}
+	for _, r := range owned {
+		if !r.Deleted {
+			n[r.Service+"/"+r.Path]++
+		}
+	}
+	return n
+}
