@@ -95,7 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Flags may also follow the subcommand: fullstack plan -sim.
 	sub := flag.NewFlagSet("fullstack "+cmd.name, flag.ContinueOnError)
 	sub.SetOutput(stderr)
-	a.flags(sub)
+	// The same flag values: what the global flags set stays set.
+	global.VisitAll(func(f *flag.Flag) { sub.Var(f.Value, f.Name, f.Usage) })
 	sub.Usage = func() {
 		fmt.Fprintf(stderr, "usage: fullstack [flags] %s [flags]\n\n%s\n\nflags:\n", cmd.name, wrap(cmd.help, 76))
 		sub.PrintDefaults()

@@ -26,6 +26,7 @@ var networkPaths = []pathRewrite{
 	{"network.vpn.onPremCidr", "network.onPremCidr"},
 	{"network.resolver.onPremCidr", "network.onPremCidr"},
 	{"network.bgp.onPremPrefixes", "network.onPremCidr"},
+	{"network.bgp.onPremPrefixes[0]", "network.onPremCidr"},
 	{"network.vpn.vpcCidr", "network.vpc.cidr"},
 	{"network.subnets.vpcCidr", "network.vpc.cidr"},
 	{"network.directConnect.vpcCidr", "network.vpc.cidr"},

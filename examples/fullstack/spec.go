@@ -333,7 +333,7 @@ func (s Spec) Validate() error {
 	v.add("", nil, s.keySpec().Validate())
 	p := placeholders()
 	for _, c := range s.networkChecks(p) {
-		v.add("network.", nil, c)
+		v.add("network.", networkPaths, c)
 	}
 	v.add("", dmsPaths, s.dmsValidate(p))
 	v.add("", dnsPaths, s.dnsValidate(p))
@@ -347,18 +347,30 @@ func (s Spec) Validate() error {
 
 // validator collects errors, rewriting the field paths the packages use
 // into paths of the spec file.
-type validator struct{ errs []error }
+type validator struct {
+	errs []error
+	seen map[string]bool
+}
 
 func (v *validator) add(prefix string, paths []pathRewrite, err error) {
 	if err == nil {
 		return
+	}
+	if v.seen == nil {
+		v.seen = map[string]bool{}
 	}
 	for _, line := range strings.Split(err.Error(), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
-		v.errs = append(v.errs, errors.New(rewrite(prefix+line, paths)))
+		// One field can reach several package specs (the LOB settings
+		// both tasks share): report it once.
+		line = rewrite(prefix+line, paths)
+		if !v.seen[line] {
+			v.seen[line] = true
+			v.errs = append(v.errs, errors.New(line))
+		}
 	}
 }
 

@@ -65,7 +65,8 @@ func writeStatus(w io.Writer, st tracking.Status) error {
 		for _, k := range slices.Sorted(maps.Keys(d.Tables)) {
 			tables = append(tables, fmt.Sprintf("%d %s", d.Tables[k], strings.ToLower(k)))
 		}
-		fmt.Fprintf(w, "  %-28s %-9s lag %-8s %s\n", d.Task, d.Status, max(d.Source, d.Target).Round(time.Second), strings.Join(tables, ", "))
+		line := fmt.Sprintf("  %-28s %-9s lag %-8s %s", d.Task, d.Status, max(d.Source, d.Target).Round(time.Second), strings.Join(tables, ", "))
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 
 	fmt.Fprintf(w, "\nServers   %d: %d replicated, %d ready, %d cut over\n", p.Servers, p.Replicated, p.Ready, p.CutOver)

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cutoverkit/cutover/migration"
+	"github.com/cutoverkit/cutover/tracking"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	assert.Equal(t, string(want), got)
+}
+
+// cli runs the command line with args and returns the exit code and the
+// output.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestCLIUsageAndExitCodes(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "sim.json")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"no command", nil, exitUsage, "", "usage: fullstack"},
+		{"unknown command", []string{"fly"}, exitUsage, "", `unknown command "fly"`},
+		{"bad flag", []string{"-nope", "plan"}, exitUsage, "", "flag provided but not defined"},
+		{"bad output", []string{"-o", "xml", "plan"}, exitUsage, "", "-o must be text or json"},
+		{"help", []string{"-h"}, exitOK, "", "commands:"},
+		{"command help", []string{"cutover", "-h"}, exitOK, "", "switches the database once"},
+		{"stray argument", []string{"plan", "extra"}, exitUsage, "", "unexpected arguments"},
+		{"invalid spec", []string{"-config", writeSpec(t, [2]string{"cidr: 10.0.0.0/16", "cidr: 10.0.0.0/8"}), "-sim", "-state", state, "plan"}, exitUsage, "", "network.vpc.cidr"},
+		{"missing spec", []string{"-config", "/nonexistent.yaml", "plan"}, exitUsage, "", "read spec"},
+		{"rollback needs a reason", []string{"-sim", "-state", state, "rollback"}, exitUsage, "", "-reason"},
+		{"destroy needs confirmation", []string{"-sim", "-state", state, "destroy"}, exitUsage, "", "without -yes"},
+		{"plan with changes", []string{"-sim", "-state", state, "-detailed-exitcode", "plan"}, exitChanges, "Plan: ", ""},
+		{"status before apply", []string{"-sim", "-state", state, "status"}, exitFailure, "", "run apply first"},
+		{"replicate before apply", []string{"-sim", "-state", state, "replicate"}, exitFailure, "", "run apply first"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := cli(t, tt.args...)
+			assert.Equal(t, tt.code, code, "stdout: %s\nstderr: %s", stdout, stderr)
+			assert.Contains(t, stdout, tt.stdout)
+			assert.Contains(t, stderr, tt.stderr)
+		})
+	}
+}
+
+func TestCLIInit(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cutover.yaml")
+	code, stdout, _ := cli(t, "-config", path, "init")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "wrote "+path)
+	s, err := loadSpec(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Validate(), "the written spec and certificates validate")
+	code, _, stderr := cli(t, "-config", path, "init")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "exists")
+}
+
+// TestCLIPlanGolden: the plan of the reference migration on an empty
+// simulated cloud, as an operator reads it.
+func TestCLIPlanGolden(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "sim.json")
+	code, stdout, stderr := cli(t, "-sim", "-state", state, "plan")
+	require.Equal(t, exitOK, code, stderr)
+	golden(t, "plan.golden", stdout)
+
+	code, stdout, stderr = cli(t, "-sim", "-state", state, "-o", "json", "plan")
+	require.Equal(t, exitOK, code, stderr)
+	assert.True(t, strings.HasPrefix(stdout, `{"changes":[`), stdout[:min(len(stdout), 80)])
+}
+
+// TestStatusGolden: the status view of a migration mid-cutover, rolled
+// back once.
+func TestStatusGolden(t *testing.T) {
+	at := time.Date(2026, 11, 2, 21, 30, 0, 0, time.UTC)
+	st := tracking.Status{
+		Env:   "dev",
+		Phase: tracking.PhaseState{Phase: migration.PhaseRolledBack, Version: 7, Epoch: 1, Since: at.Add(-20 * time.Minute), Reason: "green-5xx-rate: 2 of the last 3 datapoints > 1", Actor: "lambda"},
+		Servers: []migration.ServerStatus{
+			{Name: "app-01", State: "CUTTING_OVER", Replication: "CONTINUOUS", Percent: 100, At: at},
+			{Name: "app-02", State: "CUTTING_OVER", Replication: "CONTINUOUS", Percent: 100, At: at},
+			{Name: "app-03", State: "READY_FOR_CUTOVER", Replication: "STALLED", Percent: 100, At: at},
+		},
+		Databases: []migration.ReplicationLag{
+			{Task: "dms-task-forward-dev", Status: "stopped", At: at, Tables: map[string]int{"Table completed": 6}},
+			{Task: "dms-task-reverse-dev", Status: "running", Source: 2 * time.Second, Target: 4 * time.Second, At: at},
+		},
+		Transfers:   []migration.TransferStatus{{Task: "datasync-task-files-dev", Status: "SUCCESS", BytesDone: 2 << 40, BytesTotal: 2 << 40, FilesDone: 1800000, At: at}},
+		Validations: []migration.ValidationResult{{Name: "validate-application-health-dev", Passed: true, At: at.Add(-2 * time.Hour), Instances: []migration.InstanceResult{{InstanceID: "i-1", Name: "app-01", Passed: true}, {InstanceID: "i-2", Name: "app-02", Passed: true}}}},
+		Split:       &tracking.SplitState{Split: migration.AllBlue, ChangeID: "C0FFDD8D3D3394CB38", At: at.Add(-20 * time.Minute), Actor: "lambda"},
+		Events: []migration.HistoryEntry{
+			{Time: at.Add(-60 * time.Minute), Type: "transition", Actor: "controller", Summary: "validated → cutting-over: cutover started"},
+			{Time: at.Add(-21 * time.Minute), Type: "rollback", Actor: "lambda", Summary: "rolled back from cutting-over", Details: map[string]string{
+				"reason": "green-5xx-rate: 2 of the last 3 datapoints > 1 (need 2) [12.5 12.5 0.08]", "via": "alarm-action", "changeId": "C0FFDD8D3D3394CB38", "reverseLag": "4.2s",
+			}},
+		},
+		At: at,
+	}
+	var b bytes.Buffer
+	require.NoError(t, writeStatus(&b, st))
+	golden(t, "status.golden", b.String())
+}
