@@ -55,5 +55,22 @@ func TestDemo(t *testing.T) {
 	}
 	assert.Positive(t, ran, "the handler ran without error")
 	assert.Contains(t, out.String(), "Nothing owned by env \"dev\" is left in the simulated cloud.")
+
+	// The operator's IAM policy, derived from every call of the story.
+	policy, err := operatorPolicy(a.env(nil), cloud.Calls())
+	require.NoError(t, err)
+	actions := map[string]bool{}
+	for _, st := range policy.Statement {
+		for _, act := range st.Action {
+			actions[act] = true
+		}
+	}
+	for _, want := range []string{"ec2:CreateVpc", "ec2:CreateVpnConnection", "kms:CreateKey", "dms:CreateReplicationInstance", "dms:StartReplicationTask",
+		"rds:CreateDBInstance", "route53:ChangeResourceRecordSets", "dynamodb:PutItem", "sns:Publish", "cloudwatch:PutMetricAlarm",
+		"lambda:CreateFunction", "mgn:StartCutover", "datasync:StartTaskExecution", "s3:PutEncryptionConfiguration", "ssm:SendCommand",
+		"iam:CreateRole", "iam:PassRole"} {
+		assert.True(t, actions[want], "the operator policy allows %s", want)
+	}
+	assert.False(t, actions["s3:PutBucketEncryption"], "S3 operations map to their IAM actions")
 	assert.Contains(t, out.String(), "Why it rolled back")
 }

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cutoverkit/cutover/internal/fakecloud"
+	"github.com/cutoverkit/cutover/migration"
+)
+
+func TestOperatorPolicy(t *testing.T) {
+	env := migration.Env{Suffix: "dev", Region: "us-east-1", Account: "123456789012"}
+	calls := []fakecloud.Call{
+		{Service: "EC2", Op: "CreateVpc", Write: true},
+		{Service: "EC2", Op: "CreateVpc", Write: true},
+		{Service: "S3", Op: "PutBucketEncryption", Write: true},
+		{Service: "S3", Op: "ListObjectsV2"},
+		{Service: "DynamoDB", Op: "TransactWriteItems", Write: true},
+		{Service: "STS", Op: "GetCallerIdentity"},
+		{Service: "IAM", Op: "CreateRole", Write: true},
+	}
+	p, err := operatorPolicy(env, calls)
+	require.NoError(t, err)
+	got := map[string][]string{}
+	for _, st := range p.Statement {
+		got[st.Sid] = st.Action
+	}
+	assert.Equal(t, []string{"ec2:CreateVpc"}, got["MigrationEc2"], "deduplicated")
+	assert.Equal(t, []string{"s3:ListBucket", "s3:PutEncryptionConfiguration"}, got["MigrationS3"])
+	assert.Equal(t, []string{"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, got["MigrationDynamodb"])
+	assert.NotContains(t, got, "MigrationSts", "GetCallerIdentity needs no permission")
+	assert.Equal(t, []string{"iam:PassRole"}, got["PassEnvRolesToServices"])
+	for _, st := range p.Statement {
+		if st.Sid == "MigrationEc2" {
+			assert.Equal(t, migration.Strings{"us-east-1"}, st.Condition["StringEquals"]["aws:RequestedRegion"])
+		}
+	}
+
+	_, err = operatorPolicy(env, []fakecloud.Call{{Service: "Elastic Beanstalk", Op: "CreateApplication"}})
+	assert.ErrorContains(t, err, "no IAM prefix for services [Elastic Beanstalk]")
+}
