@@ -114,13 +114,6 @@ func (s *fakeStore) Renew(_ context.Context, owner string) error {
 	return nil
 }
 
-func (s *fakeStore) setPhase(p migration.Phase) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.phase = p
-	s.version++
-}
-
 func (s *fakeStore) entries(typ string) []migration.HistoryEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()

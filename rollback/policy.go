@@ -217,9 +217,6 @@ func (r Rule) metrics() []Metric {
 // range, or the clear streak when it is longer.
 func (r Rule) lookback() int { return max(r.EvaluationPeriods, r.clearAfter()) }
 
-// periodSeconds returns the period in whole seconds.
-func (r Rule) periodSeconds() int32 { return int32(r.Query.Period / time.Second) }
-
 // Validate checks the rule, and that CloudWatch can alarm on it: periods
 // of 10, 20 or 30 s or a multiple of 60 s, and no sub-minute period on an
 // AWS/ namespace (those metrics have one-minute resolution at best); N ×

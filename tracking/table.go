@@ -127,10 +127,6 @@ func EnsureTable(ctx context.Context, env migration.Env, api TableAPI, spec Tabl
 	return t, nil
 }
 
-func tableARN(env migration.Env, name string) string {
-	return "arn:aws:dynamodb:" + env.Region + ":" + env.Account + ":table/" + name
-}
-
 func ensureTable(ctx context.Context, env migration.Env, api TableAPI, spec TableSpec, name string) (Table, error) {
 	create := migration.Change{Kind: KindTable, Name: name, Action: migration.ActionCreate, Diff: []migration.FieldDiff{{Field: "kmsKey", To: spec.KMSKeyARN}}}
 	if migration.IsPending(spec.KMSKeyARN) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -249,7 +248,7 @@ func cutover(ctx context.Context, a *app, onEvent func(*rollback.Controller, rol
 	}
 	ctx, cancel := a.withTimeout(ctx)
 	defer cancel()
-	env, c, o := a.env(nil), a.clients, a.platform.out
+	env, c := a.env(nil), a.clients
 	notifying, err := a.store(true)
 	if err != nil {
 		return err
@@ -293,7 +292,6 @@ func cutover(ctx context.Context, a *app, onEvent func(*rollback.Controller, rol
 		a.say("Cutover rolled back: traffic is on blue. `status` says why.")
 		return runErr
 	}
-	_ = o
 	return runErr
 }
 
@@ -408,5 +406,3 @@ func (a *app) say(format string, args ...any) {
 		fmt.Fprintf(a.stdout, format+"\n", args...)
 	}
 }
-
-var _ = slices.Contains[[]string]

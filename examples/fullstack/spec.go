@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -409,11 +408,3 @@ func (s Spec) keySpec() migration.KeySpec {
 }
 
 func (s Spec) vpcSpec() network.VPCSpec { return network.VPCSpec{CIDR: s.Network.VPC.CIDR} }
-
-func mapErrs[T any](items []T, f func(T) error) []error {
-	var out []error
-	for _, it := range items {
-		out = append(out, f(it))
-	}
-	return slices.DeleteFunc(out, func(e error) bool { return e == nil })
-}

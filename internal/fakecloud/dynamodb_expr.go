@@ -88,6 +88,7 @@ func tokenize(s string) ([]token, error) {
 				j++
 			}
 			if j == i+1 {
+				//lint:ignore ST1005 DynamoDB's own message, as the SDK returns it
 				return nil, fmt.Errorf("Syntax error; token: %q, near: %q", string(c), near(s, i))
 			}
 			k := tName
@@ -134,6 +135,7 @@ func tokenize(s string) ([]token, error) {
 		}
 		k, ok := map[byte]tokKind{'(': tLParen, ')': tRParen, ',': tComma, '.': tDot, '[': tLBracket, ']': tRBracket, '=': tEq, '<': tLt, '>': tGt, '+': tPlus, '-': tMinus}[c]
 		if !ok {
+			//lint:ignore ST1005 DynamoDB's own message, as the SDK returns it
 			return nil, fmt.Errorf("Invalid character encountered; character: %q, near: %q", string(c), near(s, i))
 		}
 		out = append(out, token{k, string(c), i})
