@@ -41,6 +41,7 @@ type app struct {
 	reason           string
 	lambdaZip        string
 	timeout          time.Duration
+	simSpeed         float64
 
 	spec     Spec
 	clients  *clients
@@ -64,6 +65,7 @@ func (a *app) flags(fs *flag.FlagSet) {
 	fs.StringVar(&a.reason, "reason", "", "rollback: why, in one line (required)")
 	fs.StringVar(&a.lambdaZip, "lambda-zip", "", "apply: a prebuilt rollback Lambda zip instead of building it with the go toolchain")
 	fs.DurationVar(&a.timeout, "timeout", 0, "replicate, validate, cutover: give up after this long (default: no limit)")
+	fs.Float64Var(&a.simSpeed, "sim-speed", simScale, "with -sim: how much faster than the wall clock simulated time runs")
 }
 
 // load reads and validates the spec and applies the flag overrides.
@@ -100,7 +102,10 @@ func (a *app) connect(ctx context.Context) (save func() error, err error) {
 		a.use(c, nil)
 		return func() error { return nil }, nil
 	}
-	cloud, err := fakecloud.LoadFile(a.state, simScale)
+	if a.simSpeed <= 0 {
+		return nil, usageError{fmt.Errorf("-sim-speed must be positive, got %v", a.simSpeed)}
+	}
+	cloud, err := fakecloud.LoadFile(a.state, a.simSpeed)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datasync"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -61,6 +62,9 @@ func (w *simWorld) start(ctx context.Context, env migration.Env) error {
 		return fmt.Errorf("simulated on-premises side: %w", err)
 	}
 	w.traffic()
+	if err := w.tunnels(ctx, env); err != nil {
+		return err
+	}
 	w.cloud.Lambda().SetHandler(rollback.FunctionName(env), func(ctx context.Context, payload []byte) ([]byte, error) {
 		return w.invokeRollback(ctx, env, payload)
 	})
@@ -128,13 +132,17 @@ func (w *simWorld) onPremises(ctx context.Context, env migration.Env) error {
 			w.cloud.DataSync().AddAgent(n)
 		}
 	}
-	servers, err := w.cloud.MGN().DescribeSourceServers(ctx, &mgn.DescribeSourceServersInput{})
-	if err != nil && !awsx.HasCode(err, "UninitializedAccountException") {
-		return err
-	}
 	known := map[string]bool{}
-	if servers != nil {
-		for _, s := range servers.Items {
+	pages := mgn.NewDescribeSourceServersPaginator(w.cloud.MGN(), &mgn.DescribeSourceServersInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if awsx.HasCode(err, "UninitializedAccountException") {
+			break // agents register once apply initialized MGN; the fake takes them before
+		}
+		if err != nil {
+			return err
+		}
+		for _, s := range page.Items {
 			if s.SourceProperties != nil && s.SourceProperties.IdentificationHints != nil {
 				known[aws.ToString(s.SourceProperties.IdentificationHints.Hostname)] = true
 			}
@@ -174,8 +182,27 @@ func (w *simWorld) traffic() {
 // attach scripts the metrics that need IDs apply made: the VPN's tunnels.
 func (w *simWorld) attach(out *outputs) {
 	if out.vpn.ID != "" && !migration.IsPending(out.vpn.ID) {
-		w.cloud.CloudWatch().SetMetricFunc("AWS/VPN", "TunnelState", map[string]string{"VpnId": out.vpn.ID}, func(time.Time) (float64, bool) { return 1, true })
+		w.tunnelsUp(out.vpn.ID)
 	}
+}
+
+// tunnels scripts the tunnels of the env's VPN connections that exist
+// already (a command after apply, in a new process), so CloudWatch sees
+// them up from the first moment the process runs.
+func (w *simWorld) tunnels(ctx context.Context, env migration.Env) error {
+	out, err := w.cloud.EC2().DescribeVpnConnections(ctx, &ec2.DescribeVpnConnectionsInput{Filters: awsx.OwnedFilters(migration.OwnerTag, env.Suffix, "")})
+	if err != nil {
+		return err
+	}
+	for _, v := range out.VpnConnections {
+		w.tunnelsUp(aws.ToString(v.VpnConnectionId))
+	}
+	return nil
+}
+
+// tunnelsUp reports both tunnels of a VPN connection up (TunnelState 1).
+func (w *simWorld) tunnelsUp(vpnID string) {
+	w.cloud.CloudWatch().SetMetricFunc("AWS/VPN", "TunnelState", map[string]string{"VpnId": vpnID}, func(time.Time) (float64, bool) { return 1, true })
 }
 
 // spike makes green fail from now for d.

@@ -634,6 +634,9 @@ func (f *S3) DeleteBucket(ctx context.Context, in *s3.DeleteBucketInput, _ ...fu
 
 // putObjectLocked writes one object version. Call with mu held.
 func (f *S3) putObjectLocked(b *s3Bucket, key string, size int64) {
+	if b.Objects == nil { // empty buckets load from a saved state without the map
+		b.Objects = map[string][]s3ObjectVersion{}
+	}
 	b.Seq++
 	v := s3ObjectVersion{VersionID: "null", Size: size, Modified: f.c.now()}
 	if b.Versioning == string(types.BucketVersioningStatusEnabled) {
