@@ -16,6 +16,13 @@
 //     compared semantically and checked for least privilege.
 //   - EnsureKey, EnsureRole, EnsureLogGroup: the env's KMS key, IAM roles
 //     and encrypted log groups that the domain packages share.
+//   - Server replication: the MGN roles and service (CloudEndure, retired in
+//     most Regions, is supported for the accounts that still run it), the
+//     replication template, the status reader and the wave steps (test
+//     launch, ready, cutover, finalize) with bounded concurrency.
+//   - The file share: the encrypted, TLS-only S3 target bucket (which
+//     destroy refuses to empty unless told to), the DataSync role,
+//     locations and task, and incremental transfers with their progress.
 //   - The value types that cross package boundaries (Split, ReplicationLag,
 //     Notification, HistoryEntry, ServerStatus, ...): domain packages never
 //     import each other, so they meet in these.
