@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,7 +49,7 @@ func TestSimAcrossRuns(t *testing.T) {
 	cloud, err := fakecloud.LoadFile(state, 0)
 	require.NoError(t, err)
 	env := migration.Env{Suffix: "dev"}
-	assert.Empty(t, leftovers(nil, env, cloud))
+	assert.Empty(t, leftovers(context.Background(), env, cloud))
 }
 
 func tail(s string) string {
