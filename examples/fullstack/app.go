@@ -238,7 +238,12 @@ func (a *app) discover(ctx context.Context) error {
 // through it is notified; the rollback controller and executor send their
 // own notifications and get a quiet one.
 func (a *app) store(notify bool) (*tracking.Store, error) {
-	opts := tracking.StoreOptions{Actor: "operator " + owner()}
+	return a.storeAs("operator "+owner(), notify)
+}
+
+// storeAs is store with the actor the history names.
+func (a *app) storeAs(actor string, notify bool) (*tracking.Store, error) {
+	opts := tracking.StoreOptions{Actor: actor}
 	if notify && a.platform.out.topic.ARN != "" {
 		n, err := tracking.NewNotifier(a.env(nil), a.clients.sns, a.platform.out.topic.ARN)
 		if err != nil {

@@ -71,12 +71,19 @@ func replicate(ctx context.Context, a *app) error {
 	}
 	a.say("Replicating: database (DMS %s), %d servers (MGN), files (DataSync %s).", taskID(o.dms.Forward.ARN), len(a.spec.Servers.Hosts), exec[strings.LastIndex(exec, "/")+1:])
 	start := env.Now()
+	var lastMilestone string
+	var lastSaid time.Time
 	for {
-		done, line, err := a.replicationProgress(ctx, env, store, exec)
+		done, line, milestone, err := a.replicationProgress(ctx, env, store, exec)
 		if err != nil {
 			return err
 		}
-		a.say("[%s] %s", fmtElapsed(env.Now().Sub(start)), line)
+		// A line when something reached a milestone (a table loaded, a
+		// server continuous, the transfer's state), and at least hourly.
+		if milestone != lastMilestone || env.Now().Sub(lastSaid) >= time.Hour || done {
+			a.say("%s %s", fmtElapsed(env.Now().Sub(start)), line)
+			lastMilestone, lastSaid = milestone, env.Now()
+		}
 		if done {
 			a.say("Replication is continuous: next, validate.")
 			return nil
@@ -88,27 +95,27 @@ func replicate(ctx context.Context, a *app) error {
 }
 
 // replicationProgress reads and records the three replications and says
-// whether all are continuous.
-func (a *app) replicationProgress(ctx context.Context, env migration.Env, store *tracking.Store, exec string) (bool, string, error) {
+// whether all are continuous, with a progress line and its milestones.
+func (a *app) replicationProgress(ctx context.Context, env migration.Env, store *tracking.Store, exec string) (done bool, line, milestone string, err error) {
 	c, o := a.clients, a.platform.out
 	lag, lagErr := dms.Lag(ctx, env, c.dms, c.cloudwatch, o.dms.Forward.ARN)
 	if lagErr != nil && !errors.Is(lagErr, dms.ErrNoLagData) {
-		return false, "", lagErr
+		return false, "", "", lagErr
 	}
 	if err := store.RecordDatabase(ctx, lag); err != nil {
-		return false, "", err
+		return false, "", "", err
 	}
 	servers, err := migration.ReadServers(ctx, env, c.mgn, a.spec.wave().Servers, store)
 	if err != nil {
-		return false, "", err
+		return false, "", "", err
 	}
 	transfer, err := migration.ReadTransfer(ctx, env, c.datasync, exec, store)
 	if err != nil {
-		return false, "", err
+		return false, "", "", err
 	}
 	if st, err := store.Status(ctx); err == nil {
 		if err := tracking.PublishProgress(ctx, env, c.cloudwatch, st); err != nil {
-			return false, "", err
+			return false, "", "", err
 		}
 	}
 	loading := lag.Tables["Full load"] + lag.Tables["Before load"]
@@ -120,9 +127,10 @@ func (a *app) replicationProgress(ctx context.Context, env migration.Env, store 
 		}
 	}
 	filesDone := transfer.Status == "SUCCESS"
-	line := fmt.Sprintf("database %s, %d/%d tables loaded, lag %s | servers %d/%d continuous | files %s, %s of %s",
+	line = fmt.Sprintf("database %s, %d/%d tables loaded, lag %s | servers %d/%d continuous | files %s, %s of %s",
 		lag.Status, lag.Tables["Table completed"], total(lag.Tables), fmtLag(lag, lagErr), continuous, len(servers), strings.ToLower(transfer.Status), bytesHuman(transfer.BytesDone), bytesHuman(transfer.BytesTotal))
-	return dbDone && continuous == len(servers) && filesDone, line, nil
+	milestone = fmt.Sprint(lag.Status, lag.Tables["Table completed"], continuous, transfer.Status)
+	return dbDone && continuous == len(servers) && filesDone, line, milestone, nil
 }
 
 func total(m map[string]int) int {
@@ -306,7 +314,7 @@ func (a *app) controller(env migration.Env, retry bool) (*rollback.Controller, e
 	if err != nil {
 		return nil, err
 	}
-	store, err := a.store(false)
+	store, err := a.storeAs("controller "+owner(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -335,12 +343,16 @@ func (a *app) replication(env migration.Env) wire.Replication {
 
 func (a *app) printControllerEvent(e rollback.Event) {
 	at := e.Time.UTC().Format("15:04")
+	split := e.Split.String()
+	if e.Split == (migration.Split{}) {
+		split = "-"
+	}
 	switch e.Type {
 	case rollback.EventShift, rollback.EventRollback, rollback.EventComplete, rollback.EventHold, rollback.EventFreeze, rollback.EventGate, rollback.EventWindow, rollback.EventPause, rollback.EventResume:
-		a.say("  %s  %-12s %-22s %s", at, e.Type, e.Split.String(), e.Message)
+		a.say("  %s  %-12s %-22s %s", at, e.Type, split, e.Message)
 	case rollback.EventDecision:
 		if e.Decision != nil && e.Decision.Verdict != rollback.Continue {
-			a.say("  %s  %-12s %-22s %s", at, e.Type, e.Split.String(), e.Message)
+			a.say("  %s  %-12s %-22s %s", at, e.Type, split, e.Message)
 		}
 	}
 }

@@ -65,7 +65,7 @@ func writeStatus(w io.Writer, st tracking.Status) error {
 		for _, k := range slices.Sorted(maps.Keys(d.Tables)) {
 			tables = append(tables, fmt.Sprintf("%d %s", d.Tables[k], strings.ToLower(k)))
 		}
-		line := fmt.Sprintf("  %-28s %-9s lag %-8s %s", d.Task, d.Status, max(d.Source, d.Target).Round(time.Second), strings.Join(tables, ", "))
+		line := fmt.Sprintf("  %-28s %-9s lag %-8s %s", shortARN(d.Task), d.Status, max(d.Source, d.Target).Round(time.Second), strings.Join(tables, ", "))
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 
@@ -85,7 +85,7 @@ func writeStatus(w io.Writer, st tracking.Status) error {
 	if len(st.Transfers) > 0 {
 		fmt.Fprintln(w, "\nFiles")
 		for _, t := range st.Transfers {
-			fmt.Fprintf(w, "  %-28s %-12s %s of %s, %d files\n", t.Task, strings.ToLower(t.Status), bytesHuman(t.BytesDone), bytesHuman(t.BytesTotal), t.FilesDone)
+			fmt.Fprintf(w, "  %-28s %-12s %s of %s, %d files\n", shortARN(t.Task), strings.ToLower(t.Status), bytesHuman(t.BytesDone), bytesHuman(t.BytesTotal), t.FilesDone)
 		}
 	}
 
@@ -112,8 +112,13 @@ func writeStatus(w io.Writer, st tracking.Status) error {
 	if len(st.Events) > 0 {
 		fmt.Fprintln(w, "\nLast events")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, e := range st.Events {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.Time.UTC().Format("15:04:05"), e.Type, e.Actor, e.Summary)
+		for _, g := range groupEvents(st.Events) {
+			e := g.first
+			summary := e.Summary
+			if g.n > 1 {
+				summary = fmt.Sprintf("%s (%d times, until %s)", summary, g.n, g.last.Time.UTC().Format("15:04:05"))
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.Time.UTC().Format("15:04:05"), e.Type, e.Actor, summary)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -138,6 +143,36 @@ func lastRollback(events []migration.HistoryEntry) *migration.HistoryEntry {
 		}
 	}
 	return nil
+}
+
+// eventGroup is a run of events alike but for their time: the policy's
+// "continue" decisions, one a minute during a bake.
+type eventGroup struct {
+	first, last migration.HistoryEntry
+	n           int
+}
+
+func groupEvents(events []migration.HistoryEntry) []eventGroup {
+	var out []eventGroup
+	for _, e := range events {
+		if n := len(out); n > 0 && out[n-1].first.Type == e.Type && out[n-1].first.Actor == e.Actor && out[n-1].first.Summary == e.Summary {
+			out[n-1].last, out[n-1].n = e, out[n-1].n+1
+			continue
+		}
+		out = append(out, eventGroup{first: e, last: e, n: 1})
+	}
+	return out
+}
+
+// shortARN is the resource part of an ARN (what operators call it), or s.
+func shortARN(s string) string {
+	if !strings.HasPrefix(s, "arn:") {
+		return s
+	}
+	if i := strings.LastIndexAny(s, ":/"); i >= 0 {
+		return s[i+1:]
+	}
+	return s
 }
 
 func byActor(actor string) string {
