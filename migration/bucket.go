@@ -158,22 +158,16 @@ func ensureBucket(ctx context.Context, env Env, api S3API, spec BucketSpec, name
 	if !env.Owns(have) {
 		return Bucket{}, fmt.Errorf("bucket exists without the ownership tag %s=%s; refusing to adopt it", OwnerTag, env.Suffix)
 	}
-	diff, writes, err := bucketDiff(ctx, env, api, spec, name, have)
-	if err != nil {
+	var c Converge
+	if err := bucketDiff(ctx, env, api, spec, name, have, &c); err != nil {
 		return Bucket{}, err
 	}
-	action := ActionNoop
-	if len(diff) > 0 {
-		action = ActionUpdate
-		if !env.DryRun && !IsPending(spec.KMSKeyARN) {
-			for _, w := range writes {
-				if err := w(ctx); err != nil {
-					return Bucket{}, fmt.Errorf("update: %w", err)
-				}
-			}
-		}
+	// A key still pending (a plan) leaves the diff to show and nothing to write.
+	run := env
+	run.DryRun = env.DryRun || IsPending(spec.KMSKeyARN)
+	if err := c.Apply(run, Change{Kind: KindBucket, Name: name, ID: b.ARN}); err != nil {
+		return Bucket{}, fmt.Errorf("update: %w", err)
 	}
-	env.Report(Change{Kind: KindBucket, Name: name, ID: b.ARN, Action: action, Diff: diff})
 	return b, nil
 }
 
@@ -248,17 +242,14 @@ func bucketWrites(env Env, api S3API, spec BucketSpec, name string) bucketConfig
 	}
 }
 
-// bucketDiff compares an existing bucket with the spec and returns the
-// diff and the writes that converge it.
-func bucketDiff(ctx context.Context, env Env, api S3API, spec BucketSpec, name string, haveTags map[string]string) ([]FieldDiff, []func(context.Context) error, error) {
+// bucketDiff compares an existing bucket with the spec and records on c
+// what differs and the writes that converge it.
+func bucketDiff(ctx context.Context, env Env, api S3API, spec BucketSpec, name string, haveTags map[string]string, c *Converge) error {
 	owner := aws.String(env.Account)
 	bucket := aws.String(name)
 	all := bucketWrites(env, api, spec, name)
-	var diff []FieldDiff
-	var writes []func(context.Context) error
 	add := func(d FieldDiff, w func(context.Context) error) {
-		diff = append(diff, d)
-		writes = append(writes, w)
+		c.Fix(d.Field, d.From, d.To, func() error { return w(ctx) })
 	}
 
 	pab, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: bucket, ExpectedBucketOwner: owner})
@@ -266,7 +257,7 @@ func bucketDiff(ctx context.Context, env Env, api S3API, spec BucketSpec, name s
 	case awsx.HasCode(err, "NoSuchPublicAccessBlockConfiguration"):
 		add(FieldDiff{Field: "publicAccessBlock", From: "(none)", To: "all blocked"}, all.publicAccess)
 	case err != nil:
-		return nil, nil, fmt.Errorf("get public access block: %w", err)
+		return fmt.Errorf("get public access block: %w", err)
 	default:
 		c := pab.PublicAccessBlockConfiguration
 		if c == nil || !aws.ToBool(c.BlockPublicAcls) || !aws.ToBool(c.IgnorePublicAcls) || !aws.ToBool(c.BlockPublicPolicy) || !aws.ToBool(c.RestrictPublicBuckets) {
@@ -279,7 +270,7 @@ func bucketDiff(ctx context.Context, env Env, api S3API, spec BucketSpec, name s
 	case awsx.HasCode(err, "OwnershipControlsNotFoundError"):
 		add(FieldDiff{Field: "objectOwnership", From: "(none)", To: string(s3types.ObjectOwnershipBucketOwnerEnforced)}, all.ownership)
 	case err != nil:
-		return nil, nil, fmt.Errorf("get ownership controls: %w", err)
+		return fmt.Errorf("get ownership controls: %w", err)
 	default:
 		have := ""
 		if own.OwnershipControls != nil && len(own.OwnershipControls.Rules) == 1 {
@@ -292,7 +283,7 @@ func bucketDiff(ctx context.Context, env Env, api S3API, spec BucketSpec, name s
 
 	enc, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: bucket, ExpectedBucketOwner: owner})
 	if err != nil && !awsx.HasCode(err, "ServerSideEncryptionConfigurationNotFoundError") {
-		return nil, nil, fmt.Errorf("get encryption: %w", err)
+		return fmt.Errorf("get encryption: %w", err)
 	}
 	if from, ok := encryptionMatches(enc, spec.KMSKeyARN); !ok {
 		add(FieldDiff{Field: "encryption", From: from, To: "aws:kms " + spec.KMSKeyARN + " (bucket key)"}, all.encryption)
@@ -300,7 +291,7 @@ func bucketDiff(ctx context.Context, env Env, api S3API, spec BucketSpec, name s
 
 	ver, err := api.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: bucket, ExpectedBucketOwner: owner})
 	if err != nil {
-		return nil, nil, fmt.Errorf("get versioning: %w", err)
+		return fmt.Errorf("get versioning: %w", err)
 	}
 	if ver.Status != s3types.BucketVersioningStatusEnabled {
 		from := string(ver.Status)
@@ -315,20 +306,18 @@ func bucketDiff(ctx context.Context, env Env, api S3API, spec BucketSpec, name s
 	case awsx.HasCode(err, "NoSuchBucketPolicy"):
 		add(FieldDiff{Field: "policy", From: "(none)", To: "TLS only"}, all.policy)
 	case err != nil:
-		return nil, nil, fmt.Errorf("get policy: %w", err)
+		return fmt.Errorf("get policy: %w", err)
 	case !PolicyEqual(aws.ToString(pol.Policy), BucketPolicy(name).JSON()):
 		add(FieldDiff{Field: "policy", From: "(differs)", To: "TLS only"}, all.policy)
 	}
 
-	if missing := awsx.MissingTags(haveTags, env.NameTags(name)); len(missing) > 0 {
+	c.Tags(haveTags, env.NameTags(name), func(missing map[string]string) error {
 		merged := maps.Clone(haveTags) // PutBucketTagging replaces the set: keep the tags others set
 		maps.Copy(merged, missing)
-		add(FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))}, func(ctx context.Context) error {
-			_, err := api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: bucket, ExpectedBucketOwner: owner, Tagging: &s3types.Tagging{TagSet: s3Tags(merged)}})
-			return err
-		})
-	}
-	return diff, writes, nil
+		_, err := api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: bucket, ExpectedBucketOwner: owner, Tagging: &s3types.Tagging{TagSet: s3Tags(merged)}})
+		return err
+	})
+	return nil
 }
 
 // encryptionMatches reports whether the default encryption is exactly

@@ -385,6 +385,17 @@ func dataSyncTags(ctx context.Context, api DataSyncAPI, arn string) (map[string]
 	return m, nil
 }
 
+// tagDataSync returns the write that adds missing tags to a DataSync
+// location or task.
+func tagDataSync(ctx context.Context, api DataSyncAPI, arn string) func(missing map[string]string) error {
+	return func(missing map[string]string) error {
+		if _, err := api.TagResource(ctx, &datasync.TagResourceInput{ResourceArn: aws.String(arn), Tags: dataSyncTagList(missing)}); err != nil {
+			return fmt.Errorf("tag %s: %w", arn, err)
+		}
+		return nil
+	}
+}
+
 func dataSyncTagList(m map[string]string) []dstypes.TagListEntry {
 	out := make([]dstypes.TagListEntry, 0, len(m))
 	for _, k := range slices.Sorted(maps.Keys(m)) {
@@ -498,28 +509,12 @@ func ensureSourceLocation(ctx context.Context, env Env, api DataSyncAPI, secrets
 	if src.Protocol == ProtocolSMB && (user != src.SMBUser || domain != src.SMBDomain) {
 		diff = append(diff, FieldDiff{Field: "user", From: domain + `\` + user, To: src.SMBDomain + `\` + src.SMBUser})
 	}
-	locationChanged := len(diff) > 0
-	missing := awsx.MissingTags(found.tags, tags)
-	if len(missing) > 0 {
-		diff = append(diff, FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
+	var c Converge
+	c.FixAll(diff, func() error { return updateSourceLocation(ctx, api, spec, found.arn) })
+	c.Tags(found.tags, tags, tagDataSync(ctx, api, found.arn))
+	if err := c.Apply(env, Change{Kind: KindDataSyncLocation, Name: name, ID: found.arn, Note: note}); err != nil {
+		return Location{}, err
 	}
-	if len(diff) == 0 {
-		env.Report(Change{Kind: KindDataSyncLocation, Name: name, ID: found.arn, Action: ActionNoop, Note: note})
-		return Location{Name: name, ARN: found.arn}, nil
-	}
-	if !env.DryRun {
-		if locationChanged {
-			if err := updateSourceLocation(ctx, api, spec, found.arn); err != nil {
-				return Location{}, err
-			}
-		}
-		if len(missing) > 0 {
-			if _, err := api.TagResource(ctx, &datasync.TagResourceInput{ResourceArn: aws.String(found.arn), Tags: dataSyncTagList(missing)}); err != nil {
-				return Location{}, fmt.Errorf("tag %s: %w", found.arn, err)
-			}
-		}
-	}
-	env.Report(Change{Kind: KindDataSyncLocation, Name: name, ID: found.arn, Action: ActionUpdate, Diff: diff, Note: note})
 	return Location{Name: name, ARN: found.arn}, nil
 }
 
@@ -729,29 +724,18 @@ func ensureS3Location(ctx context.Context, env Env, api DataSyncAPI, spec FileTr
 	if d.S3StorageClass != dstypes.S3StorageClassStandard {
 		diff = append(diff, FieldDiff{Field: "storageClass", From: string(d.S3StorageClass), To: string(dstypes.S3StorageClassStandard)})
 	}
-	locationChanged := len(diff) > 0
-	missing := awsx.MissingTags(found.tags, tags)
-	if len(missing) > 0 {
-		diff = append(diff, FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
-	}
-	if len(diff) == 0 {
-		env.Report(Change{Kind: KindDataSyncLocation, Name: name, ID: found.arn, Action: ActionNoop})
-		return Location{Name: name, ARN: found.arn}, nil
-	}
-	if !env.DryRun {
-		if locationChanged {
-			if _, err := api.UpdateLocationS3(ctx, &datasync.UpdateLocationS3Input{LocationArn: aws.String(found.arn), Subdirectory: aws.String(subdir),
-				S3StorageClass: dstypes.S3StorageClassStandard, S3Config: &dstypes.S3Config{BucketAccessRoleArn: aws.String(role)}}); err != nil {
-				return Location{}, fmt.Errorf("update %s: %w", found.arn, err)
-			}
+	var c Converge
+	c.FixAll(diff, func() error {
+		if _, err := api.UpdateLocationS3(ctx, &datasync.UpdateLocationS3Input{LocationArn: aws.String(found.arn), Subdirectory: aws.String(subdir),
+			S3StorageClass: dstypes.S3StorageClassStandard, S3Config: &dstypes.S3Config{BucketAccessRoleArn: aws.String(role)}}); err != nil {
+			return fmt.Errorf("update %s: %w", found.arn, err)
 		}
-		if len(missing) > 0 {
-			if _, err := api.TagResource(ctx, &datasync.TagResourceInput{ResourceArn: aws.String(found.arn), Tags: dataSyncTagList(missing)}); err != nil {
-				return Location{}, fmt.Errorf("tag %s: %w", found.arn, err)
-			}
-		}
+		return nil
+	})
+	c.Tags(found.tags, tags, tagDataSync(ctx, api, found.arn))
+	if err := c.Apply(env, Change{Kind: KindDataSyncLocation, Name: name, ID: found.arn}); err != nil {
+		return Location{}, err
 	}
-	env.Report(Change{Kind: KindDataSyncLocation, Name: name, ID: found.arn, Action: ActionUpdate, Diff: diff})
 	return Location{Name: name, ARN: found.arn}, nil
 }
 
@@ -1034,28 +1018,17 @@ func ensureTransferTask(ctx context.Context, env Env, api DataSyncAPI, spec File
 			diff = append(diff, FieldDiff{Field: f.field, From: f.from, To: f.to})
 		}
 	}
-	taskChanged := len(diff) > 0
-	missing := awsx.MissingTags(haveTags, tags)
-	if len(missing) > 0 {
-		diff = append(diff, FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
-	}
-	if len(diff) == 0 {
-		env.Report(Change{Kind: KindDataSyncTask, Name: name, ID: arn, Action: ActionNoop})
-		return TransferTask{Name: name, ARN: arn}, nil
-	}
-	if !env.DryRun {
-		if taskChanged {
-			if _, err := api.UpdateTask(ctx, &datasync.UpdateTaskInput{TaskArn: aws.String(arn), Options: want, CloudWatchLogGroupArn: aws.String(links.LogGroupARN)}); err != nil {
-				return TransferTask{}, fmt.Errorf("update %s: %w", arn, err)
-			}
+	var c Converge
+	c.FixAll(diff, func() error {
+		if _, err := api.UpdateTask(ctx, &datasync.UpdateTaskInput{TaskArn: aws.String(arn), Options: want, CloudWatchLogGroupArn: aws.String(links.LogGroupARN)}); err != nil {
+			return fmt.Errorf("update %s: %w", arn, err)
 		}
-		if len(missing) > 0 {
-			if _, err := api.TagResource(ctx, &datasync.TagResourceInput{ResourceArn: aws.String(arn), Tags: dataSyncTagList(missing)}); err != nil {
-				return TransferTask{}, fmt.Errorf("tag %s: %w", arn, err)
-			}
-		}
+		return nil
+	})
+	c.Tags(haveTags, tags, tagDataSync(ctx, api, arn))
+	if err := c.Apply(env, Change{Kind: KindDataSyncTask, Name: name, ID: arn}); err != nil {
+		return TransferTask{}, err
 	}
-	env.Report(Change{Kind: KindDataSyncTask, Name: name, ID: arn, Action: ActionUpdate, Diff: diff})
 	return TransferTask{Name: name, ARN: arn}, nil
 }
 

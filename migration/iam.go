@@ -189,38 +189,32 @@ func ensureRole(ctx context.Context, env Env, api IAMAPI, spec RoleSpec) (Role, 
 		return Role{}, fmt.Errorf("role %s exists without the ownership tag %s=%s; refusing to adopt it", aws.ToString(r.Arn), OwnerTag, env.Suffix)
 	}
 	role := Role{Name: spec.Name, ARN: aws.ToString(r.Arn)}
-	var diff []FieldDiff
-	var writes []func() error
 	if p := aws.ToString(r.Path); p != spec.path() {
 		return Role{}, fmt.Errorf("path is immutable: role has %s, the spec wants %s", p, spec.path())
 	}
+	var c Converge
 	if !PolicyEqual(aws.ToString(r.AssumeRolePolicyDocument), trust) {
 		if spec.Shared {
 			// Another env or tool may rely on the trust of a shared role.
 			env.Log().Warn("shared role trust policy differs; left unchanged", "role", spec.Name)
 		} else {
-			diff = append(diff, FieldDiff{Field: "trust", From: "(differs)", To: "spec"})
-			writes = append(writes, func() error {
+			c.Fix("trust", "(differs)", "spec", func() error {
 				_, err := api.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(spec.Name), PolicyDocument: aws.String(trust)})
 				return err
 			})
 		}
 	}
 	if !spec.Shared && aws.ToString(r.Description) != spec.Description {
-		diff = append(diff, FieldDiff{Field: "description", From: aws.ToString(r.Description), To: spec.Description})
-		writes = append(writes, func() error {
+		c.Fix("description", aws.ToString(r.Description), spec.Description, func() error {
 			_, err := api.UpdateRole(ctx, &iam.UpdateRoleInput{RoleName: aws.String(spec.Name), Description: aws.String(spec.Description)})
 			return err
 		})
 	}
 	if !spec.Shared {
-		if missing := awsx.MissingTags(have, tags); len(missing) > 0 {
-			diff = append(diff, FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
-			writes = append(writes, func() error {
-				_, err := api.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(spec.Name), Tags: iamTags(missing)})
-				return err
-			})
-		}
+		c.Tags(have, tags, func(missing map[string]string) error {
+			_, err := api.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(spec.Name), Tags: iamTags(missing)})
+			return err
+		})
 	}
 	attached, err := listAttached(ctx, api, spec.Name)
 	if err != nil {
@@ -230,68 +224,62 @@ func ensureRole(ctx context.Context, env Env, api IAMAPI, spec RoleSpec) (Role, 
 	if err != nil {
 		return Role{}, err
 	}
-	d, w := policyDiff(ctx, api, spec, attached, inline)
-	diff, writes = append(diff, d...), append(writes, w...)
+	policyDiff(ctx, api, spec, attached, inline, &c, once)
 	if spec.InstanceProfile {
-		arn, pd, pw, err := profileDiff(ctx, env, api, spec)
+		arn, err := profileDiff(ctx, env, api, spec, &c, once)
 		if err != nil {
 			return Role{}, err
 		}
 		role.InstanceProfileARN = arn
-		diff, writes = append(diff, pd...), append(writes, pw...)
 	}
-	if len(diff) == 0 {
-		env.Report(Change{Kind: KindRole, Name: spec.Name, ID: role.ARN, Action: ActionNoop})
-		return role, nil
+	if err := c.Apply(env, Change{Kind: KindRole, Name: spec.Name, ID: role.ARN}); err != nil {
+		return Role{}, fmt.Errorf("update: %w", err)
 	}
-	if !env.DryRun {
-		for _, w := range writes {
-			if err := w(); err != nil {
-				return Role{}, fmt.Errorf("update: %w", err)
-			}
+	return role, nil
+}
+
+// once runs a write as it is: on a role that exists.
+func once(write func() error) func() error { return write }
+
+// whileNew runs a write on a role just created, retrying while IAM does
+// not show the role (or its new instance profile) to the call yet.
+func whileNew(ctx context.Context, env Env) func(func() error) func() error {
+	return func(write func() error) func() error {
+		return func() error {
+			return env.Retry(ctx, []string{"NoSuchEntity"}, func(context.Context) error { return write() })
 		}
 	}
-	env.Report(Change{Kind: KindRole, Name: spec.Name, ID: role.ARN, Action: ActionUpdate, Diff: diff})
-	return role, nil
 }
 
 // setPolicies attaches and writes the spec's policies on a new role.
 func setPolicies(ctx context.Context, env Env, api IAMAPI, spec RoleSpec) error {
-	_, writes := policyDiff(ctx, api, spec, nil, nil)
-	for _, w := range writes {
-		// A role just created may not be visible to the next call yet.
-		if err := env.Retry(ctx, []string{"NoSuchEntity"}, func(context.Context) error { return w() }); err != nil {
-			return fmt.Errorf("set policies: %w", err)
-		}
+	var c Converge
+	policyDiff(ctx, api, spec, nil, nil, &c, whileNew(ctx, env))
+	if err := c.Run(env); err != nil {
+		return fmt.Errorf("set policies: %w", err)
 	}
 	return nil
 }
 
 // policyDiff compares the attached and inline policies with the spec and
-// returns the diff and the writes that converge it. A shared role only
-// gains what it lacks.
-func policyDiff(ctx context.Context, api IAMAPI, spec RoleSpec, attached []string, inline map[string]string) ([]FieldDiff, []func() error) {
-	var diff []FieldDiff
-	var writes []func() error
+// records on c what differs and the writes that converge it, each run
+// through how. A shared role only gains what it lacks.
+func policyDiff(ctx context.Context, api IAMAPI, spec RoleSpec, attached []string, inline map[string]string, c *Converge, how func(func() error) func() error) {
 	for _, arn := range spec.ManagedPolicies {
 		if !slices.Contains(attached, arn) {
-			arn := arn
-			diff = append(diff, FieldDiff{Field: "managed policy", From: "", To: arn})
-			writes = append(writes, func() error {
+			c.Fix("managed policy", "", arn, how(func() error {
 				_, err := api.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(spec.Name), PolicyArn: aws.String(arn)})
 				return err
-			})
+			}))
 		}
 	}
 	if !spec.Shared {
 		for _, arn := range attached {
 			if !slices.Contains(spec.ManagedPolicies, arn) {
-				arn := arn
-				diff = append(diff, FieldDiff{Field: "managed policy", From: arn, To: ""})
-				writes = append(writes, func() error {
+				c.Fix("managed policy", arn, "", how(func() error {
 					_, err := api.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(spec.Name), PolicyArn: aws.String(arn)})
 					return err
-				})
+				}))
 			}
 		}
 	}
@@ -300,30 +288,25 @@ func policyDiff(ctx context.Context, api IAMAPI, spec RoleSpec, attached []strin
 		if have, ok := inline[name]; ok && PolicyEqual(have, doc) {
 			continue
 		}
-		name := name
 		from := "(missing)"
 		if _, ok := inline[name]; ok {
 			from = "(differs)"
 		}
-		diff = append(diff, FieldDiff{Field: "inline policy " + name, From: from, To: "spec"})
-		writes = append(writes, func() error {
+		c.Fix("inline policy "+name, from, "spec", how(func() error {
 			_, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(spec.Name), PolicyName: aws.String(name), PolicyDocument: aws.String(doc)})
 			return err
-		})
+		}))
 	}
 	if !spec.Shared {
 		for _, name := range slices.Sorted(maps.Keys(inline)) {
 			if _, ok := spec.Inline[name]; !ok {
-				name := name
-				diff = append(diff, FieldDiff{Field: "inline policy " + name, From: "present", To: "(removed)"})
-				writes = append(writes, func() error {
+				c.Fix("inline policy "+name, "present", "(removed)", how(func() error {
 					_, err := api.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(spec.Name), PolicyName: aws.String(name)})
 					return err
-				})
+				}))
 			}
 		}
 	}
-	return diff, writes
 }
 
 func listAttached(ctx context.Context, api IAMAPI, role string) ([]string, error) {
@@ -362,14 +345,13 @@ func listInline(ctx context.Context, api IAMAPI, role string) (map[string]string
 
 // ensureProfile creates the same-named instance profile and adds the role.
 func ensureProfile(ctx context.Context, env Env, api IAMAPI, spec RoleSpec) (string, error) {
-	arn, _, writes, err := profileDiff(ctx, env, api, spec)
+	var c Converge
+	arn, err := profileDiff(ctx, env, api, spec, &c, whileNew(ctx, env))
 	if err != nil {
 		return "", err
 	}
-	for _, w := range writes {
-		if err := env.Retry(ctx, []string{"NoSuchEntity"}, func(context.Context) error { return w() }); err != nil {
-			return "", fmt.Errorf("instance profile: %w", err)
-		}
+	if err := c.Run(env); err != nil {
+		return "", fmt.Errorf("instance profile: %w", err)
 	}
 	if arn == "" {
 		got, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(spec.Name)})
@@ -381,37 +363,40 @@ func ensureProfile(ctx context.Context, env Env, api IAMAPI, spec RoleSpec) (str
 	return arn, nil
 }
 
-func profileDiff(ctx context.Context, env Env, api IAMAPI, spec RoleSpec) (string, []FieldDiff, []func() error, error) {
+// profileDiff records on c what the role's same-named instance profile
+// lacks (the profile, or the role in it) and the writes, each run through
+// how; it returns the profile's ARN when the profile exists.
+func profileDiff(ctx context.Context, env Env, api IAMAPI, spec RoleSpec, c *Converge, how func(func() error) func() error) (string, error) {
 	got, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(spec.Name)})
-	addRole := func() error {
+	addRole := how(func() error {
 		_, err := api.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String(spec.Name), RoleName: aws.String(spec.Name)})
 		return err
-	}
+	})
 	if awsx.IsNotFound(err) {
-		return "", []FieldDiff{{Field: "instance profile", From: "", To: spec.Name}}, []func() error{
-			func() error {
-				_, err := api.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(spec.Name), Path: aws.String(spec.path()), Tags: iamTags(env.NameTags(spec.Name))})
-				if awsx.IsAlreadyExists(err) {
-					return nil
-				}
-				return err
-			},
-			addRole,
-		}, nil
+		c.Fix("instance profile", "", spec.Name, how(func() error {
+			_, err := api.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(spec.Name), Path: aws.String(spec.path()), Tags: iamTags(env.NameTags(spec.Name))})
+			if awsx.IsAlreadyExists(err) {
+				return nil
+			}
+			return err
+		}))
+		c.Then(addRole)
+		return "", nil
 	}
 	if err != nil {
-		return "", nil, nil, fmt.Errorf("get instance profile: %w", err)
+		return "", fmt.Errorf("get instance profile: %w", err)
 	}
 	arn := aws.ToString(got.InstanceProfile.Arn)
 	for _, r := range got.InstanceProfile.Roles {
 		if aws.ToString(r.RoleName) == spec.Name {
-			return arn, nil, nil, nil
+			return arn, nil
 		}
 	}
 	if len(got.InstanceProfile.Roles) > 0 {
-		return "", nil, nil, fmt.Errorf("instance profile %s holds role %s, not %s", spec.Name, aws.ToString(got.InstanceProfile.Roles[0].RoleName), spec.Name)
+		return "", fmt.Errorf("instance profile %s holds role %s, not %s", spec.Name, aws.ToString(got.InstanceProfile.Roles[0].RoleName), spec.Name)
 	}
-	return arn, []FieldDiff{{Field: "instance profile role", From: "", To: spec.Name}}, []func() error{addRole}, nil
+	c.Fix("instance profile role", "", spec.Name, addRole)
+	return arn, nil
 }
 
 // DeleteRole deletes a role of the env: it removes the role from its

@@ -182,18 +182,15 @@ func ensureKey(ctx context.Context, env Env, api KMSAPI, spec KeySpec, alias str
 
 	id := aws.ToString(meta.KeyId)
 	key := Key{ID: id, ARN: aws.ToString(meta.Arn), Alias: alias}
-	var diff []FieldDiff
-	var writes []func() error
+	var c Converge
 	if meta.KeyState == kmstypes.KeyStateDisabled {
-		diff = append(diff, FieldDiff{Field: "state", From: string(meta.KeyState), To: string(kmstypes.KeyStateEnabled)})
-		writes = append(writes, func() error {
+		c.Fix("state", string(meta.KeyState), string(kmstypes.KeyStateEnabled), func() error {
 			_, err := api.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(id)})
 			return err
 		})
 	}
 	if !hasAlias {
-		diff = append(diff, FieldDiff{Field: "alias", From: "(none)", To: alias})
-		writes = append(writes, func() error {
+		c.Fix("alias", "(none)", alias, func() error {
 			_, err := api.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: aws.String(id)})
 			return err
 		})
@@ -203,8 +200,7 @@ func ensureKey(ctx context.Context, env Env, api KMSAPI, spec KeySpec, alias str
 		return Key{}, fmt.Errorf("get rotation status of key %s: %w", id, err)
 	}
 	if !rot.KeyRotationEnabled {
-		diff = append(diff, FieldDiff{Field: "rotation", From: "off", To: "on"})
-		writes = append(writes, func() error {
+		c.Fix("rotation", "off", "on", func() error {
 			_, err := api.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: aws.String(id)})
 			return err
 		})
@@ -214,8 +210,7 @@ func ensureKey(ctx context.Context, env Env, api KMSAPI, spec KeySpec, alias str
 		return Key{}, fmt.Errorf("get policy of key %s: %w", id, err)
 	}
 	if !PolicyEqual(aws.ToString(pol.Policy), policy.JSON()) {
-		diff = append(diff, FieldDiff{Field: "policy", From: "(differs)", To: "KeyPolicy(env)"})
-		writes = append(writes, func() error {
+		c.Fix("policy", "(differs)", "KeyPolicy(env)", func() error {
 			_, err := api.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(id), PolicyName: aws.String("default"), Policy: aws.String(policy.JSON())})
 			return err
 		})
@@ -224,25 +219,13 @@ func ensureKey(ctx context.Context, env Env, api KMSAPI, spec KeySpec, alias str
 	if err != nil {
 		return Key{}, fmt.Errorf("list tags of key %s: %w", id, err)
 	}
-	if missing := awsx.MissingTags(fromKMSTags(tags.Tags), env.NameTags(alias)); len(missing) > 0 {
-		diff = append(diff, FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
-		writes = append(writes, func() error {
-			_, err := api.TagResource(ctx, &kms.TagResourceInput{KeyId: aws.String(id), Tags: kmsTags(missing)})
-			return err
-		})
+	c.Tags(fromKMSTags(tags.Tags), env.NameTags(alias), func(missing map[string]string) error {
+		_, err := api.TagResource(ctx, &kms.TagResourceInput{KeyId: aws.String(id), Tags: kmsTags(missing)})
+		return err
+	})
+	if err := c.Apply(env, Change{Kind: KindKey, Name: alias, ID: id}); err != nil {
+		return Key{}, fmt.Errorf("update key %s: %w", id, err)
 	}
-	if len(diff) == 0 {
-		env.Report(Change{Kind: KindKey, Name: alias, ID: id, Action: ActionNoop})
-		return key, nil
-	}
-	if !env.DryRun {
-		for _, w := range writes {
-			if err := w(); err != nil {
-				return Key{}, fmt.Errorf("update key %s: %w", id, err)
-			}
-		}
-	}
-	env.Report(Change{Kind: KindKey, Name: alias, ID: id, Action: ActionUpdate, Diff: diff})
 	return key, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -122,41 +121,26 @@ func ensureLogGroup(ctx context.Context, env Env, api LogsAPI, spec LogGroupSpec
 	if !env.Owns(have.Tags) {
 		return LogGroup{}, fmt.Errorf("log group exists without the ownership tag %s=%s; refusing to adopt it", OwnerTag, env.Suffix)
 	}
-	var diff []FieldDiff
-	var writes []func() error
+	var c Converge
 	if k := aws.ToString(found.KmsKeyId); k != spec.KMSKeyARN && !IsPending(spec.KMSKeyARN) {
-		diff = append(diff, FieldDiff{Field: "kmsKeyId", From: k, To: spec.KMSKeyARN})
-		writes = append(writes, func() error {
+		c.Fix("kmsKeyId", k, spec.KMSKeyARN, func() error {
 			_, err := api.AssociateKmsKey(ctx, &cloudwatchlogs.AssociateKmsKeyInput{LogGroupName: aws.String(spec.Name), KmsKeyId: aws.String(spec.KMSKeyARN)})
 			return err
 		})
 	}
 	if r := int(aws.ToInt32(found.RetentionInDays)); r != spec.RetentionDays {
-		diff = append(diff, FieldDiff{Field: "retentionDays", From: fmt.Sprint(r), To: fmt.Sprint(spec.RetentionDays)})
-		writes = append(writes, func() error {
+		c.Fix("retentionDays", fmt.Sprint(r), fmt.Sprint(spec.RetentionDays), func() error {
 			_, err := api.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: aws.String(spec.Name), RetentionInDays: aws.Int32(int32(spec.RetentionDays))})
 			return err
 		})
 	}
-	if missing := awsx.MissingTags(have.Tags, tags); len(missing) > 0 {
-		diff = append(diff, FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
-		writes = append(writes, func() error {
-			_, err := api.TagResource(ctx, &cloudwatchlogs.TagResourceInput{ResourceArn: aws.String(arn), Tags: missing})
-			return err
-		})
+	c.Tags(have.Tags, tags, func(missing map[string]string) error {
+		_, err := api.TagResource(ctx, &cloudwatchlogs.TagResourceInput{ResourceArn: aws.String(arn), Tags: missing})
+		return err
+	})
+	if err := c.Apply(env, Change{Kind: KindLogGroup, Name: spec.Name, ID: arn}); err != nil {
+		return LogGroup{}, fmt.Errorf("update: %w", err)
 	}
-	action := ActionNoop
-	if len(diff) > 0 {
-		action = ActionUpdate
-		if !env.DryRun {
-			for _, w := range writes {
-				if err := w(); err != nil {
-					return LogGroup{}, fmt.Errorf("update: %w", err)
-				}
-			}
-		}
-	}
-	env.Report(Change{Kind: KindLogGroup, Name: spec.Name, ID: arn, Action: action, Diff: diff})
 	return group, nil
 }
 

@@ -337,23 +337,17 @@ func ensureReplicationTemplate(ctx context.Context, env Env, api MGNAPI, spec Re
 	if found.BandwidthThrottling != 0 && spec.BandwidthMbps == 0 {
 		return ReplicationTemplate{}, fmt.Errorf("bandwidth throttle of %s is %d Mbps and the spec wants none: MGN's update cannot set it back to 0 (the SDK omits a zero); set it to 0 in the MGN console or set BandwidthMbps", t.ID, found.BandwidthThrottling)
 	}
-	templateChanged := len(diff) > 0
-	missing := awsx.MissingTags(found.Tags, tags)
-	if len(missing) > 0 {
-		diff = append(diff, FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
-	}
-	if len(diff) == 0 {
-		env.Report(Change{Kind: KindReplicationTemplate, Name: name, ID: t.ID, Action: ActionNoop})
-		return t, nil
-	}
-	if !env.DryRun {
-		// Tag first: an adopted template is the env's from then on.
-		if len(missing) > 0 {
-			if _, err := api.TagResource(ctx, &mgn.TagResourceInput{ResourceArn: aws.String(t.ARN), Tags: missing}); err != nil {
-				return ReplicationTemplate{}, fmt.Errorf("tag %s: %w", t.ID, err)
-			}
+	var c Converge
+	c.Differs(diff...)
+	// Tag first: an adopted template is the env's from then on.
+	c.Tags(found.Tags, tags, func(missing map[string]string) error {
+		if _, err := api.TagResource(ctx, &mgn.TagResourceInput{ResourceArn: aws.String(t.ARN), Tags: missing}); err != nil {
+			return fmt.Errorf("tag %s: %w", t.ID, err)
 		}
-		if templateChanged {
+		return nil
+	})
+	if len(diff) > 0 {
+		c.Then(func() error {
 			if _, err := api.UpdateReplicationConfigurationTemplate(ctx, &mgn.UpdateReplicationConfigurationTemplateInput{
 				ReplicationConfigurationTemplateID: aws.String(t.ID), StagingAreaSubnetId: aws.String(spec.StagingSubnetID),
 				ReplicationServersSecurityGroupsIDs: spec.SecurityGroupIDs, AssociateDefaultSecurityGroup: aws.Bool(false),
@@ -363,15 +357,18 @@ func ensureReplicationTemplate(ctx context.Context, env Env, api MGNAPI, spec Re
 				BandwidthThrottling: spec.BandwidthMbps, DataPlaneRouting: mgntypes.ReplicationConfigurationDataPlaneRoutingPrivateIp,
 				CreatePublicIP: aws.Bool(false), StagingAreaTags: mergeTags(found.StagingAreaTags, stagingTags(env)),
 			}); err != nil {
-				return ReplicationTemplate{}, fmt.Errorf("update %s: %w", t.ID, err)
+				return fmt.Errorf("update %s: %w", t.ID, err)
 			}
-		}
+			return nil
+		})
 	}
 	note := ""
-	if spec.AdoptTemplateID == t.ID && !env.Owns(found.Tags) {
+	if c.Changed() && spec.AdoptTemplateID == t.ID && !env.Owns(found.Tags) {
 		note = "adopted"
 	}
-	env.Report(Change{Kind: KindReplicationTemplate, Name: name, ID: t.ID, Action: ActionUpdate, Diff: diff, Note: note})
+	if err := c.Apply(env, Change{Kind: KindReplicationTemplate, Name: name, ID: t.ID, Note: note}); err != nil {
+		return ReplicationTemplate{}, err
+	}
 	return t, nil
 }
 
