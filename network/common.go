@@ -1,14 +1,16 @@
 package network
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"net/netip"
-	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/cutoverkit/cutover/internal/awsx"
 	"github.com/cutoverkit/cutover/migration"
 )
 
@@ -27,27 +29,20 @@ func clientToken(env migration.Env, name string, parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:40]
 }
 
-// tagDiff returns the env tags (with Name) a resource lacks and the diff
-// line that reports them, or nil when none are missing.
-func tagDiff(have, want map[string]string) (map[string]string, []migration.FieldDiff) {
-	missing := map[string]string{}
-	for k, v := range want {
-		if hv, ok := have[k]; !ok || hv != v {
-			missing[k] = v
-		}
-	}
-	if len(missing) == 0 {
-		return nil, nil
-	}
-	return missing, []migration.FieldDiff{{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))}}
+// ec2Tagger is the EC2 call that tags a resource.
+type ec2Tagger interface {
+	CreateTags(context.Context, *ec2.CreateTagsInput, ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
 }
 
-// action is create when created, update when diff is non-empty, else noop.
-func action(diff []migration.FieldDiff) migration.Action {
-	if len(diff) > 0 {
-		return migration.ActionUpdate
+// tagEC2 returns the write that adds missing tags to the EC2 resource id,
+// for migration.Converge.Tags.
+func tagEC2(ctx context.Context, api ec2Tagger, id string) func(missing map[string]string) error {
+	return func(missing map[string]string) error {
+		if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awsx.EC2Tags(missing)}); err != nil {
+			return fmt.Errorf("tag %s: %w", id, err)
+		}
+		return nil
 	}
-	return migration.ActionNoop
 }
 
 // report sends one Change.

@@ -349,13 +349,16 @@ func ensureDXGateway(ctx context.Context, env migration.Env, api DirectConnectAP
 	if asn := aws.ToInt64(found.AmazonSideAsn); asn != spec.AmazonSideASN {
 		return "", fmt.Errorf("amazonSideAsn is immutable: Direct Connect gateway %s has %d, the spec wants %d", id, asn, spec.AmazonSideASN)
 	}
-	missing, diff := tagDiff(fromDXTags(found.Tags), env.NameTags(name))
-	if len(missing) > 0 && !env.DryRun {
+	var c migration.Converge
+	c.Tags(fromDXTags(found.Tags), env.NameTags(name), func(missing map[string]string) error {
 		if _, err := api.TagResource(ctx, &directconnect.TagResourceInput{ResourceArn: aws.String(spec.gwARN(env, id)), Tags: dxTags(missing)}); err != nil {
-			return "", fmt.Errorf("tag gateway %s: %w", id, err)
+			return fmt.Errorf("tag gateway %s: %w", id, err)
 		}
+		return nil
+	})
+	if err := c.Apply(env, migration.Change{Kind: KindDXGateway, Name: name, ID: id}); err != nil {
+		return "", err
 	}
-	report(env, KindDXGateway, name, id, action(diff), diff, "")
 	return id, nil
 }
 
@@ -444,29 +447,24 @@ func ensureDXAssociation(ctx context.Context, env migration.Env, api DirectConne
 			remove = append(remove, p)
 		}
 	}
-	var diff []migration.FieldDiff
-	if len(add)+len(remove) > 0 {
-		diff = append(diff, migration.FieldDiff{Field: "allowedPrefixes", From: strings.Join(have, ","), To: strings.Join(want, ",")})
+	var c migration.Converge
+	if a.AssociationState != dxtypes.DirectConnectGatewayAssociationStateAssociated {
+		c.Then(func() error { return waitAssociated(ctx, env, api, id) })
 	}
-	if !env.DryRun {
-		if a.AssociationState != dxtypes.DirectConnectGatewayAssociationStateAssociated {
-			if err := waitAssociated(ctx, env, api, id); err != nil {
-				return "", err
-			}
-		}
-		if len(diff) > 0 {
+	if len(add)+len(remove) > 0 {
+		c.Fix("allowedPrefixes", strings.Join(have, ","), strings.Join(want, ","), func() error {
 			_, err := api.UpdateDirectConnectGatewayAssociation(ctx, &directconnect.UpdateDirectConnectGatewayAssociationInput{
 				AssociationId: aws.String(id), AddAllowedPrefixesToDirectConnectGateway: routeFilters(add), RemoveAllowedPrefixesToDirectConnectGateway: routeFilters(remove),
 			})
 			if err != nil {
-				return "", fmt.Errorf("update allowed prefixes of %s: %w", id, err)
+				return fmt.Errorf("update allowed prefixes of %s: %w", id, err)
 			}
-			if err := waitAssociated(ctx, env, api, id); err != nil {
-				return "", err
-			}
-		}
+			return waitAssociated(ctx, env, api, id)
+		})
 	}
-	report(env, KindDXAssociation, name, id, action(diff), diff, "")
+	if err := c.Apply(env, migration.Change{Kind: KindDXAssociation, Name: name, ID: id}); err != nil {
+		return "", err
+	}
 	return id, nil
 }
 
@@ -602,30 +600,29 @@ func ensurePrivateVIF(ctx context.Context, env migration.Env, api DirectConnectA
 	if len(conflicts) > 0 {
 		return nil, fmt.Errorf("private VIF %s cannot change in place: %s", id, strings.Join(conflicts, "; "))
 	}
-	var diff []migration.FieldDiff
+	var c migration.Converge
 	if m := aws.ToInt32(have.Mtu); m != spec.mtu() {
-		diff = append(diff, migration.FieldDiff{Field: "mtu", From: fmt.Sprint(m), To: fmt.Sprint(spec.mtu())})
-	}
-	missing, d := tagDiff(fromDXTags(have.Tags), env.NameTags(name))
-	diff = append(diff, d...)
-	if !env.DryRun {
-		if m := aws.ToInt32(have.Mtu); m != spec.mtu() {
+		c.Fix("mtu", fmt.Sprint(m), fmt.Sprint(spec.mtu()), func() error {
 			if _, err := api.UpdateVirtualInterfaceAttributes(ctx, &directconnect.UpdateVirtualInterfaceAttributesInput{VirtualInterfaceId: aws.String(id), Mtu: aws.Int32(spec.mtu())}); err != nil {
-				return nil, fmt.Errorf("set mtu of %s: %w", id, err)
+				return fmt.Errorf("set mtu of %s: %w", id, err)
 			}
-		}
-		if len(missing) > 0 {
-			if _, err := api.TagResource(ctx, &directconnect.TagResourceInput{ResourceArn: aws.String(vifARN(env, id)), Tags: dxTags(missing)}); err != nil {
-				return nil, fmt.Errorf("tag %s: %w", id, err)
-			}
-		}
+			return nil
+		})
 	}
+	c.Tags(fromDXTags(have.Tags), env.NameTags(name), func(missing map[string]string) error {
+		if _, err := api.TagResource(ctx, &directconnect.TagResourceInput{ResourceArn: aws.String(vifARN(env, id)), Tags: dxTags(missing)}); err != nil {
+			return fmt.Errorf("tag %s: %w", id, err)
+		}
+		return nil
+	})
 	v := vifOf(have)
 	note := ""
 	if v.BGPStatus != string(dxtypes.BGPStatusUp) {
 		note = "BGP is " + v.BGPStatus + " until the on-premises router peers"
 	}
-	report(env, KindPrivateVIF, name, id, action(diff), diff, note)
+	if err := c.Apply(env, migration.Change{Kind: KindPrivateVIF, Name: name, ID: id, Note: note}); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 

@@ -203,13 +203,11 @@ func ensureFlowLog(ctx context.Context, env migration.Env, api FlowLogsEC2API, s
 	if len(conflicts) > 0 {
 		return "", fmt.Errorf("flow logs are immutable: %s: %v; delete it (DeleteFlowLogs) and apply again", id, conflicts)
 	}
-	missing, diff := tagDiff(awsx.FromEC2Tags(found.Tags), env.NameTags(name))
-	if len(missing) > 0 && !env.DryRun {
-		if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awsx.EC2Tags(missing)}); err != nil {
-			return "", fmt.Errorf("tag %s: %w", id, err)
-		}
+	var c migration.Converge
+	c.Tags(awsx.FromEC2Tags(found.Tags), env.NameTags(name), tagEC2(ctx, api, id))
+	if err := c.Apply(env, migration.Change{Kind: KindFlowLog, Name: name, ID: id}); err != nil {
+		return "", err
 	}
-	report(env, KindFlowLog, name, id, action(diff), diff, "")
 	return id, nil
 }
 

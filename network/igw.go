@@ -102,25 +102,14 @@ func ensureInternetGateway(ctx context.Context, env migration.Env, api InternetG
 	if attached != "" && attached != spec.VPCID && !migration.IsPending(spec.VPCID) {
 		return InternetGateway{}, fmt.Errorf("vpc attachment is immutable here: %s is attached to %s, the spec wants %s; detach it by hand if that VPC is gone", id, attached, spec.VPCID)
 	}
-	var diff []migration.FieldDiff
+	var c migration.Converge
 	if attached != spec.VPCID {
-		diff = append(diff, migration.FieldDiff{Field: "vpc", From: attached, To: spec.VPCID})
+		c.Fix("vpc", attached, spec.VPCID, func() error { return attachInternetGateway(ctx, env, api, id, spec.VPCID) })
 	}
-	missing, d := tagDiff(awsx.FromEC2Tags(found.Tags), env.NameTags(name))
-	diff = append(diff, d...)
-	if len(diff) > 0 && !env.DryRun {
-		if attached != spec.VPCID {
-			if err := attachInternetGateway(ctx, env, api, id, spec.VPCID); err != nil {
-				return InternetGateway{}, err
-			}
-		}
-		if len(missing) > 0 {
-			if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awsx.EC2Tags(missing)}); err != nil {
-				return InternetGateway{}, fmt.Errorf("tag %s: %w", id, err)
-			}
-		}
+	c.Tags(awsx.FromEC2Tags(found.Tags), env.NameTags(name), tagEC2(ctx, api, id))
+	if err := c.Apply(env, migration.Change{Kind: KindInternetGateway, Name: name, ID: id}); err != nil {
+		return InternetGateway{}, err
 	}
-	report(env, KindInternetGateway, name, id, action(diff), diff, "")
 	return InternetGateway{ID: id, Name: name}, nil
 }
 

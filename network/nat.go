@@ -213,23 +213,14 @@ func ensureNAT(ctx context.Context, env migration.Env, api NATGatewaysAPI, sn Su
 		if err := convergeTags(ctx, env, api, KindElasticIP, ename, addrs, func(a types.Address) (string, []types.Tag) { return aws.ToString(a.AllocationId), a.Tags }); err != nil {
 			return NATGateway{}, err
 		}
-		missing, diff := tagDiff(awsx.FromEC2Tags(n.Tags), env.NameTags(name))
+		var c migration.Converge
+		c.Tags(awsx.FromEC2Tags(n.Tags), env.NameTags(name), tagEC2(ctx, api, g.ID))
 		if n.State == types.NatGatewayStatePending {
-			diff = append(diff, migration.FieldDiff{Field: "state", From: string(n.State), To: string(types.NatGatewayStateAvailable)})
+			c.Fix("state", string(n.State), string(types.NatGatewayStateAvailable), func() error { return waitNAT(ctx, env, api, g.ID) })
 		}
-		if !env.DryRun {
-			if len(missing) > 0 {
-				if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{g.ID}, Tags: awsx.EC2Tags(missing)}); err != nil {
-					return NATGateway{}, fmt.Errorf("tag %s: %w", g.ID, err)
-				}
-			}
-			if n.State == types.NatGatewayStatePending {
-				if err := waitNAT(ctx, env, api, g.ID); err != nil {
-					return NATGateway{}, err
-				}
-			}
+		if err := c.Apply(env, migration.Change{Kind: KindNATGateway, Name: name, ID: g.ID}); err != nil {
+			return NATGateway{}, err
 		}
-		report(env, KindNATGateway, name, g.ID, action(diff), diff, "")
 		return g, nil
 	}
 
@@ -391,18 +382,14 @@ func ownedAddresses(ctx context.Context, env migration.Env, api NATGatewaysAPI, 
 
 // convergeTags restores missing tags on the named resources and reports
 // one Change for each.
-func convergeTags[T any](ctx context.Context, env migration.Env, api interface {
-	CreateTags(context.Context, *ec2.CreateTagsInput, ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
-}, kind, name string, items []T, get func(T) (string, []types.Tag)) error {
+func convergeTags[T any](ctx context.Context, env migration.Env, api ec2Tagger, kind, name string, items []T, get func(T) (string, []types.Tag)) error {
 	for _, it := range items {
 		id, tags := get(it)
-		missing, diff := tagDiff(awsx.FromEC2Tags(tags), env.NameTags(name))
-		if len(missing) > 0 && !env.DryRun {
-			if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awsx.EC2Tags(missing)}); err != nil {
-				return fmt.Errorf("tag %s: %w", id, err)
-			}
+		var c migration.Converge
+		c.Tags(awsx.FromEC2Tags(tags), env.NameTags(name), tagEC2(ctx, api, id))
+		if err := c.Apply(env, migration.Change{Kind: kind, Name: name, ID: id}); err != nil {
+			return err
 		}
-		report(env, kind, name, id, action(diff), diff, "")
 	}
 	return nil
 }

@@ -205,63 +205,50 @@ func ensureResolverEndpoint(ctx context.Context, env migration.Env, c ResolverCl
 	if err != nil {
 		return ResolverEndpoint{}, err
 	}
-	var diff []migration.FieldDiff
-	var add []Subnet
-	var remove []r53rtypes.IpAddressResponse
+	var conv migration.Converge
+	if found.Status != r53rtypes.ResolverEndpointStatusOperational {
+		conv.Then(func() error { return waitResolver(ctx, env, c.Resolver, out.ID) })
+	}
 	for _, sn := range spec.Subnets {
 		if !slices.ContainsFunc(have, func(ip r53rtypes.IpAddressResponse) bool { return aws.ToString(ip.SubnetId) == sn.ID }) {
-			add = append(add, sn)
-			diff = append(diff, migration.FieldDiff{Field: "subnet " + sn.ID, To: "address"})
+			conv.Fix("subnet "+sn.ID, "", "address", func() error {
+				if _, err := c.Resolver.AssociateResolverEndpointIpAddress(ctx, &route53resolver.AssociateResolverEndpointIpAddressInput{ResolverEndpointId: aws.String(out.ID), IpAddress: &r53rtypes.IpAddressUpdate{SubnetId: aws.String(sn.ID)}}); err != nil {
+					return fmt.Errorf("add an address in %s: %w", sn.ID, err)
+				}
+				return waitResolver(ctx, env, c.Resolver, out.ID)
+			})
 		}
 	}
 	for _, ip := range have {
 		if !slices.ContainsFunc(spec.Subnets, func(sn Subnet) bool { return sn.ID == aws.ToString(ip.SubnetId) }) {
-			remove = append(remove, ip)
-			diff = append(diff, migration.FieldDiff{Field: "subnet " + aws.ToString(ip.SubnetId), From: aws.ToString(ip.Ip)})
+			conv.Fix("subnet "+aws.ToString(ip.SubnetId), aws.ToString(ip.Ip), "", func() error {
+				if _, err := c.Resolver.DisassociateResolverEndpointIpAddress(ctx, &route53resolver.DisassociateResolverEndpointIpAddressInput{ResolverEndpointId: aws.String(out.ID), IpAddress: &r53rtypes.IpAddressUpdate{IpId: ip.IpId}}); err != nil {
+					return fmt.Errorf("remove address %s: %w", aws.ToString(ip.Ip), err)
+				}
+				return waitResolver(ctx, env, c.Resolver, out.ID)
+			})
 		}
 	}
 	tagsOut, err := c.Resolver.ListTagsForResource(ctx, &route53resolver.ListTagsForResourceInput{ResourceArn: aws.String(out.ARN)})
 	if err != nil {
 		return ResolverEndpoint{}, fmt.Errorf("list tags: %w", err)
 	}
-	missing, d := tagDiff(resolverTags(tagsOut.Tags), env.NameTags(name))
-	diff = append(diff, d...)
-	if !env.DryRun {
-		if found.Status != r53rtypes.ResolverEndpointStatusOperational {
-			if err := waitResolver(ctx, env, c.Resolver, out.ID); err != nil {
-				return ResolverEndpoint{}, err
-			}
+	conv.Tags(resolverTags(tagsOut.Tags), env.NameTags(name), func(missing map[string]string) error {
+		var tags []r53rtypes.Tag
+		for _, k := range slices.Sorted(mapKeys(missing)) {
+			tags = append(tags, r53rtypes.Tag{Key: aws.String(k), Value: aws.String(missing[k])})
 		}
-		for _, sn := range add {
-			if _, err := c.Resolver.AssociateResolverEndpointIpAddress(ctx, &route53resolver.AssociateResolverEndpointIpAddressInput{ResolverEndpointId: aws.String(out.ID), IpAddress: &r53rtypes.IpAddressUpdate{SubnetId: aws.String(sn.ID)}}); err != nil {
-				return ResolverEndpoint{}, fmt.Errorf("add an address in %s: %w", sn.ID, err)
-			}
-			if err := waitResolver(ctx, env, c.Resolver, out.ID); err != nil {
-				return ResolverEndpoint{}, err
-			}
+		if _, err := c.Resolver.TagResource(ctx, &route53resolver.TagResourceInput{ResourceArn: aws.String(out.ARN), Tags: tags}); err != nil {
+			return fmt.Errorf("tag: %w", err)
 		}
-		for _, ip := range remove {
-			if _, err := c.Resolver.DisassociateResolverEndpointIpAddress(ctx, &route53resolver.DisassociateResolverEndpointIpAddressInput{ResolverEndpointId: aws.String(out.ID), IpAddress: &r53rtypes.IpAddressUpdate{IpId: ip.IpId}}); err != nil {
-				return ResolverEndpoint{}, fmt.Errorf("remove address %s: %w", aws.ToString(ip.Ip), err)
-			}
-			if err := waitResolver(ctx, env, c.Resolver, out.ID); err != nil {
-				return ResolverEndpoint{}, err
-			}
-		}
-		if len(missing) > 0 {
-			var tags []r53rtypes.Tag
-			for _, k := range slices.Sorted(mapKeys(missing)) {
-				tags = append(tags, r53rtypes.Tag{Key: aws.String(k), Value: aws.String(missing[k])})
-			}
-			if _, err := c.Resolver.TagResource(ctx, &route53resolver.TagResourceInput{ResourceArn: aws.String(out.ARN), Tags: tags}); err != nil {
-				return ResolverEndpoint{}, fmt.Errorf("tag: %w", err)
-			}
-		}
+		return nil
+	})
+	if err := conv.Apply(env, migration.Change{Kind: KindResolverEndpoint, Name: name, ID: out.ID}); err != nil {
+		return ResolverEndpoint{}, err
 	}
 	if out.IPs, err = resolverIPs(ctx, c.Resolver, out.ID, spec.Subnets); err != nil {
 		return ResolverEndpoint{}, err
 	}
-	report(env, KindResolverEndpoint, name, out.ID, action(diff), diff, "")
 	return out, nil
 }
 

@@ -181,8 +181,13 @@ func ensureRouteTable(ctx context.Context, env migration.Env, api RouteTablesAPI
 		return "", fmt.Errorf("vpc is immutable: %s is in %s, the spec wants %s", id, v, vpcID)
 	}
 
-	var diff []migration.FieldDiff
-	var writes []func(context.Context) error
+	var c migration.Converge
+	// A table, gateway or subnet just created may not be visible yet.
+	retry := func(write func(context.Context) error) func() error {
+		return func() error {
+			return env.Retry(ctx, []string{"InvalidRouteTableID.NotFound", "InvalidNatGatewayID.NotFound", "NatGatewayNotFound", "InvalidInternetGatewayID.NotFound", "InvalidSubnetID.NotFound"}, write)
+		}
+	}
 	// The default route.
 	var have *types.Route
 	for _, r := range found.Routes {
@@ -193,22 +198,20 @@ func ensureRouteTable(ctx context.Context, env migration.Env, api RouteTablesAPI
 	}
 	switch {
 	case have == nil:
-		diff = append(diff, migration.FieldDiff{Field: "route " + defaultRoute, To: t.target})
-		writes = append(writes, func(ctx context.Context) error {
+		c.Fix("route "+defaultRoute, "", t.target, retry(func(ctx context.Context) error {
 			_, err := api.CreateRoute(ctx, routeInput(id, t.target))
 			return err
-		})
+		}))
 	case routeTarget(*have) != t.target || have.State == types.RouteStateBlackhole:
 		from := routeTarget(*have)
 		if have.State == types.RouteStateBlackhole {
 			from += " (blackhole)"
 		}
-		diff = append(diff, migration.FieldDiff{Field: "route " + defaultRoute, From: from, To: t.target})
-		writes = append(writes, func(ctx context.Context) error {
+		c.Fix("route "+defaultRoute, from, t.target, retry(func(ctx context.Context) error {
 			in := routeInput(id, t.target)
 			_, err := api.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{RouteTableId: in.RouteTableId, DestinationCidrBlock: in.DestinationCidrBlock, GatewayId: in.GatewayId, NatGatewayId: in.NatGatewayId})
 			return err
-		})
+		}))
 	}
 	// Associations.
 	for _, sn := range t.subnets {
@@ -216,48 +219,40 @@ func ensureRouteTable(ctx context.Context, env migration.Env, api RouteTablesAPI
 			continue
 		}
 		if migration.IsPending(sn.ID) {
-			diff = append(diff, migration.FieldDiff{Field: "subnet " + sn.Name, To: "associated"})
+			c.Differs(migration.FieldDiff{Field: "subnet " + sn.Name, To: "associated"}) // a plan: associated once the subnet exists
 			continue
 		}
 		other, assoc, err := subnetAssociation(ctx, api, sn.ID)
 		if err != nil {
 			return "", err
 		}
-		sn := sn
 		if assoc == "" {
-			diff = append(diff, migration.FieldDiff{Field: "subnet " + sn.ID, To: "associated"})
-			writes = append(writes, func(ctx context.Context) error {
+			c.Fix("subnet "+sn.ID, "", "associated", retry(func(ctx context.Context) error {
 				_, err := api.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: aws.String(id), SubnetId: aws.String(sn.ID)})
 				return err
-			})
+			}))
 		} else {
-			diff = append(diff, migration.FieldDiff{Field: "subnet " + sn.ID, From: "associated with " + other, To: "associated"})
-			writes = append(writes, func(ctx context.Context) error {
+			c.Fix("subnet "+sn.ID, "associated with "+other, "associated", retry(func(ctx context.Context) error {
 				_, err := api.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: aws.String(assoc), RouteTableId: aws.String(id)})
 				return err
-			})
+			}))
 		}
 	}
-	missing, d := tagDiff(awsx.FromEC2Tags(found.Tags), env.NameTags(t.name))
-	diff = append(diff, d...)
-	if len(missing) > 0 {
-		writes = append(writes, func(ctx context.Context) error {
+	c.Tags(awsx.FromEC2Tags(found.Tags), env.NameTags(t.name), func(missing map[string]string) error {
+		return retry(func(ctx context.Context) error {
 			_, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awsx.EC2Tags(missing)})
 			return err
-		})
-	}
-	if !env.DryRun {
-		for _, w := range writes {
-			// A table, gateway or subnet just created may not be visible yet.
-			if err := env.Retry(ctx, []string{"InvalidRouteTableID.NotFound", "InvalidNatGatewayID.NotFound", "NatGatewayNotFound", "InvalidInternetGatewayID.NotFound", "InvalidSubnetID.NotFound"}, w); err != nil {
-				return "", fmt.Errorf("update %s: %w", id, err)
-			}
+		})()
+	})
+	if created { // its route and subnets, just set: reported as the create
+		if err := c.Run(env); err != nil {
+			return "", fmt.Errorf("update %s: %w", id, err)
 		}
-	}
-	if created {
 		report(env, KindRouteTable, t.name, id, migration.ActionCreate, createDiff, "")
-	} else {
-		report(env, KindRouteTable, t.name, id, action(diff), diff, "")
+		return id, nil
+	}
+	if err := c.Apply(env, migration.Change{Kind: KindRouteTable, Name: t.name, ID: id}); err != nil {
+		return "", fmt.Errorf("update %s: %w", id, err)
 	}
 	return id, nil
 }

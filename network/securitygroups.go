@@ -294,22 +294,18 @@ func ensureGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI,
 		for _, r := range revoke {
 			diff = append(diff, migration.FieldDiff{Field: "rule", From: r.String()})
 		}
-		missing, d := tagDiff(awsx.FromEC2Tags(sg.Tags), env.NameTags(g.name))
-		diff = append(diff, d...)
-		if !env.DryRun {
-			if err := applyRules(ctx, env, api, id, add, revoke); err != nil {
+		var c migration.Converge
+		c.FixAll(diff, func() error { return applyRules(ctx, env, api, id, add, revoke) })
+		c.Tags(awsx.FromEC2Tags(sg.Tags), env.NameTags(g.name), tagEC2(ctx, api, id))
+		if created[g.role] { // its rules, just written: reported as the create
+			if err := c.Run(env); err != nil {
 				return nil, fmt.Errorf("%s: %w", g.name, err)
 			}
-			if len(missing) > 0 {
-				if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awsx.EC2Tags(missing)}); err != nil {
-					return nil, fmt.Errorf("%s: tag %s: %w", g.name, id, err)
-				}
-			}
-		}
-		if created[g.role] {
 			report(env, KindSecurityGroup, g.name, id, migration.ActionCreate, []migration.FieldDiff{{Field: "rules", To: fmt.Sprint(len(g.rules))}}, "")
-		} else {
-			report(env, KindSecurityGroup, g.name, id, action(diff), diff, "")
+			continue
+		}
+		if err := c.Apply(env, migration.Change{Kind: KindSecurityGroup, Name: g.name, ID: id}); err != nil {
+			return nil, fmt.Errorf("%s: %w", g.name, err)
 		}
 	}
 	return ids, nil

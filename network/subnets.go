@@ -178,11 +178,9 @@ func EnsureSubnets(ctx context.Context, env migration.Env, api SubnetsAPI, spec 
 
 // subnetPlan is one subnet's decision.
 type subnetPlan struct {
-	want  Subnet
-	have  *types.Subnet
-	diff  []migration.FieldDiff
-	tags  map[string]string // missing tags
-	unmap bool              // MapPublicIpOnLaunch to turn off
+	want Subnet
+	have *types.Subnet
+	fix  migration.Converge // what an existing subnet needs
 }
 
 func ensureSubnets(ctx context.Context, env migration.Env, api SubnetsAPI, spec SubnetsSpec) (Subnets, error) {
@@ -233,12 +231,14 @@ func ensureSubnets(ctx context.Context, env migration.Env, api SubnetsAPI, spec 
 				errs = append(errs, fmt.Errorf("%s: availability zone is immutable: %s is in %s, the layout wants %s", want.Name, id, az, want.AZ))
 			}
 			if aws.ToBool(have.MapPublicIpOnLaunch) {
-				p.unmap = true
-				p.diff = append(p.diff, migration.FieldDiff{Field: "mapPublicIpOnLaunch", From: "true", To: "false"})
+				p.fix.Fix("mapPublicIpOnLaunch", "true", "false", func() error {
+					if _, err := api.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: aws.String(id), MapPublicIpOnLaunch: &types.AttributeBooleanValue{Value: aws.Bool(false)}}); err != nil {
+						return fmt.Errorf("turn off mapPublicIpOnLaunch: %w", err)
+					}
+					return nil
+				})
 			}
-			var d []migration.FieldDiff
-			p.tags, d = tagDiff(awsx.FromEC2Tags(have.Tags), env.NameTags(want.Name))
-			p.diff = append(p.diff, d...)
+			p.fix.Tags(awsx.FromEC2Tags(have.Tags), env.NameTags(want.Name), tagEC2(ctx, api, id))
 		default:
 			errs = append(errs, fmt.Errorf("%s: %d subnets carry %s=%s and this Name; expected one: delete the extras", want.Name, len(found), migration.OwnerTag, env.Suffix))
 		}
@@ -261,12 +261,9 @@ func ensureSubnets(ctx context.Context, env migration.Env, api SubnetsAPI, spec 
 			report(env, KindSubnet, s.Name, s.ID, migration.ActionCreate, []migration.FieldDiff{{Field: "cidr", To: s.CIDR}, {Field: "az", To: s.AZ}}, "")
 		default:
 			s.ID = aws.ToString(p.have.SubnetId)
-			if !env.DryRun {
-				if err := updateSubnet(ctx, api, s.ID, p); err != nil {
-					return Subnets{}, fmt.Errorf("%s: %w", s.Name, err)
-				}
+			if err := p.fix.Apply(env, migration.Change{Kind: KindSubnet, Name: s.Name, ID: s.ID}); err != nil {
+				return Subnets{}, fmt.Errorf("%s: %w", s.Name, err)
 			}
-			report(env, KindSubnet, s.Name, s.ID, action(p.diff), p.diff, "")
 		}
 		if s.Public {
 			out.Public = append(out.Public, s)
@@ -292,20 +289,6 @@ func createSubnet(ctx context.Context, env migration.Env, api SubnetsAPI, vpcID 
 		return "", err
 	}
 	return id, nil
-}
-
-func updateSubnet(ctx context.Context, api SubnetsAPI, id string, p *subnetPlan) error {
-	if p.unmap {
-		if _, err := api.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: aws.String(id), MapPublicIpOnLaunch: &types.AttributeBooleanValue{Value: aws.Bool(false)}}); err != nil {
-			return fmt.Errorf("turn off mapPublicIpOnLaunch: %w", err)
-		}
-	}
-	if len(p.tags) > 0 {
-		if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awsx.EC2Tags(p.tags)}); err != nil {
-			return fmt.Errorf("tag %s: %w", id, err)
-		}
-	}
-	return nil
 }
 
 // vpcSubnets lists every subnet of a VPC, owned or not.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -125,39 +123,20 @@ func ensureVPC(ctx context.Context, env migration.Env, api VPCAPI, spec VPCSpec,
 	if have := aws.ToString(found.CidrBlock); have != spec.CIDR {
 		return VPC{}, fmt.Errorf("cidr is immutable: %s has %s, the spec wants %s; change the spec back, or destroy the env and apply again", id, have, spec.CIDR)
 	}
-	var diff []migration.FieldDiff
-	var fix []types.VpcAttributeName
+	var c migration.Converge
 	for _, attr := range []types.VpcAttributeName{types.VpcAttributeNameEnableDnsSupport, types.VpcAttributeNameEnableDnsHostnames} {
 		on, err := vpcAttribute(ctx, api, id, attr)
 		if err != nil {
 			return VPC{}, err
 		}
 		if !on {
-			diff = append(diff, migration.FieldDiff{Field: string(attr), From: "false", To: "true"})
-			fix = append(fix, attr)
+			c.Fix(string(attr), "false", "true", func() error { return setVPCAttribute(ctx, env, api, id, attr) })
 		}
 	}
-	missing := awsx.MissingTags(awsx.FromEC2Tags(found.Tags), env.NameTags(name))
-	if len(missing) > 0 {
-		diff = append(diff, migration.FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
+	c.Tags(awsx.FromEC2Tags(found.Tags), env.NameTags(name), tagEC2(ctx, api, id))
+	if err := c.Apply(env, migration.Change{Kind: KindVPC, Name: name, ID: id}); err != nil {
+		return VPC{}, err
 	}
-	action := migration.ActionNoop
-	if len(diff) > 0 {
-		action = migration.ActionUpdate
-	}
-	if len(diff) > 0 && !env.DryRun {
-		for _, attr := range fix {
-			if err := setVPCAttribute(ctx, env, api, id, attr); err != nil {
-				return VPC{}, err
-			}
-		}
-		if len(missing) > 0 {
-			if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awsx.EC2Tags(missing)}); err != nil {
-				return VPC{}, fmt.Errorf("tag %s: %w", id, err)
-			}
-		}
-	}
-	env.Report(migration.Change{Kind: KindVPC, Name: name, ID: id, Action: action, Diff: diff})
 	return VPC{ID: id, Name: name, CIDR: spec.CIDR}, nil
 }
 

@@ -402,7 +402,7 @@ func ensureVPNConnection(ctx context.Context, env migration.Env, c VPNConnection
 	if len(conflicts) > 0 {
 		return VPNConnection{}, fmt.Errorf("immutable: %s: %s; delete the connection (DeleteVPNConnection) and apply again", out.ID, strings.Join(conflicts, "; "))
 	}
-	var diff []migration.FieldDiff
+	var conv migration.Converge
 	var mods []*ec2.ModifyVpnTunnelOptionsInput
 	var have []types.TunnelOption
 	if found.Options != nil {
@@ -414,39 +414,40 @@ func ensureVPNConnection(ctx context.Context, env migration.Env, c VPNConnection
 		}
 		d := tunnelDiff(fmt.Sprintf("tunnel%d.", i+1), have[h], want, spec.Tunnels[i], keys[i], group.ARN)
 		if len(d) > 0 {
-			diff = append(diff, d...)
+			conv.Differs(d...)
 			m := tunnelSpec(want, spec.Tunnels[i], keys[i], group.ARN)
 			mods = append(mods, &ec2.ModifyVpnTunnelOptionsInput{VpnConnectionId: aws.String(out.ID), VpnTunnelOutsideIpAddress: have[h].OutsideIpAddress, TunnelOptions: modifySpec(m)})
 		}
 	}
-	missing, d := tagDiff(awsx.FromEC2Tags(found.Tags), env.NameTags(name))
-	diff = append(diff, d...)
+	// Tag first, then the tunnels, while the diff lists the tunnels first.
+	conv.Tags(awsx.FromEC2Tags(found.Tags), env.NameTags(name), tagEC2(ctx, c.EC2, out.ID))
 	fillVPN(&out, found)
-	if !env.DryRun && len(diff) > 0 {
-		if len(missing) > 0 {
-			if _, err := c.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{out.ID}, Tags: awsx.EC2Tags(missing)}); err != nil {
-				return VPNConnection{}, fmt.Errorf("tag %s: %w", out.ID, err)
-			}
-		}
-		for _, m := range mods {
+	for _, m := range mods {
+		conv.Then(func() error {
 			// One tunnel at a time, each on an available connection, so
 			// the other tunnel carries traffic meanwhile.
 			if _, err := waitVPN(ctx, env, c.EC2, out.ID); err != nil {
-				return VPNConnection{}, err
+				return err
 			}
 			if _, err := c.EC2.ModifyVpnTunnelOptions(ctx, m); err != nil {
-				return VPNConnection{}, fmt.Errorf("modify tunnel %s: %w", aws.ToString(m.VpnTunnelOutsideIpAddress), err)
+				return fmt.Errorf("modify tunnel %s: %w", aws.ToString(m.VpnTunnelOutsideIpAddress), err)
 			}
-		}
-		if len(mods) > 0 {
+			return nil
+		})
+	}
+	if len(mods) > 0 {
+		conv.Then(func() error {
 			v, err := waitVPN(ctx, env, c.EC2, out.ID)
 			if err != nil {
-				return VPNConnection{}, err
+				return err
 			}
 			fillVPN(&out, v)
-		}
+			return nil
+		})
 	}
-	report(env, KindVPNConnection, name, out.ID, action(diff), diff, "")
+	if err := conv.Apply(env, migration.Change{Kind: KindVPNConnection, Name: name, ID: out.ID}); err != nil {
+		return VPNConnection{}, err
+	}
 	return out, nil
 }
 
@@ -703,13 +704,11 @@ func ensureCustomerGateway(ctx context.Context, env migration.Env, api VPNConnec
 	if ip := aws.ToString(found.IpAddress); ip != spec.CustomerGatewayIP || asn != fmt.Sprint(spec.CustomerASN) {
 		return "", fmt.Errorf("customer gateway is immutable: %s has IP %s and ASN %s, the spec wants %s and %d; delete the VPN (DeleteVPNConnection) and apply again", id, ip, asn, spec.CustomerGatewayIP, spec.CustomerASN)
 	}
-	missing, diff := tagDiff(awsx.FromEC2Tags(found.Tags), env.NameTags(name))
-	if len(missing) > 0 && !env.DryRun {
-		if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awsx.EC2Tags(missing)}); err != nil {
-			return "", fmt.Errorf("tag %s: %w", id, err)
-		}
+	var c migration.Converge
+	c.Tags(awsx.FromEC2Tags(found.Tags), env.NameTags(name), tagEC2(ctx, api, id))
+	if err := c.Apply(env, migration.Change{Kind: KindCustomerGateway, Name: name, ID: id}); err != nil {
+		return "", err
 	}
-	report(env, KindCustomerGateway, name, id, action(diff), diff, "")
 	return id, nil
 }
 

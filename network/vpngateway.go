@@ -129,14 +129,12 @@ func ensureVPNGateway(ctx context.Context, env migration.Env, api VPNGatewayAPI,
 	if attached != "" && attached != spec.VPCID && !migration.IsPending(spec.VPCID) {
 		return VPNGateway{}, fmt.Errorf("vpc attachment is immutable here: %s is attached to %s, the spec wants %s", out.ID, attached, spec.VPCID)
 	}
-	var diff []migration.FieldDiff
-	var writes []func(context.Context) error
+	var c migration.Converge
 	if found.State == types.VpnStatePending {
-		writes = append(writes, func(ctx context.Context) error { return waitVGW(ctx, env, api, out.ID) })
+		c.Then(func() error { return waitVGW(ctx, env, api, out.ID) })
 	}
 	if attached == "" {
-		diff = append(diff, migration.FieldDiff{Field: "vpc", To: spec.VPCID})
-		writes = append(writes, func(ctx context.Context) error {
+		c.Fix("vpc", "", spec.VPCID, func() error {
 			err := env.Retry(ctx, []string{"InvalidVpnGatewayID.NotFound", "IncorrectState"}, func(ctx context.Context) error {
 				_, err := api.AttachVpnGateway(ctx, &ec2.AttachVpnGatewayInput{VpnGatewayId: aws.String(out.ID), VpcId: aws.String(spec.VPCID)})
 				return err
@@ -147,41 +145,30 @@ func ensureVPNGateway(ctx context.Context, env migration.Env, api VPNGatewayAPI,
 			return waitAttachment(ctx, env, api, out.ID, types.AttachmentStatusAttached)
 		})
 	} else if state != string(types.AttachmentStatusAttached) {
-		writes = append(writes, func(ctx context.Context) error {
+		c.Then(func() error {
 			return waitAttachment(ctx, env, api, out.ID, types.AttachmentStatusAttached)
 		})
 	}
-	d, w, err := propagationDiff(ctx, env, api, out.ID, spec.RouteTableIDs)
-	if err != nil {
+	if err := propagationDiff(ctx, env, api, out.ID, spec.RouteTableIDs, &c); err != nil {
 		return VPNGateway{}, err
 	}
-	diff, writes = append(diff, d...), append(writes, w...)
-	missing, d := tagDiff(awsx.FromEC2Tags(found.Tags), env.NameTags(name))
-	diff = append(diff, d...)
-	if len(missing) > 0 {
-		writes = append(writes, func(ctx context.Context) error {
-			_, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{out.ID}, Tags: awsx.EC2Tags(missing)})
-			return err
-		})
-	}
-	if !env.DryRun {
-		for _, w := range writes {
-			if err := w(ctx); err != nil {
-				return VPNGateway{}, err
-			}
+	c.Tags(awsx.FromEC2Tags(found.Tags), env.NameTags(name), tagEC2(ctx, api, out.ID))
+	if created { // converged right after the create: reported as the create
+		if err := c.Run(env); err != nil {
+			return VPNGateway{}, err
 		}
-	}
-	if created {
 		report(env, KindVPNGateway, name, out.ID, migration.ActionCreate, createDiff, "")
-	} else {
-		report(env, KindVPNGateway, name, out.ID, action(diff), diff, "")
+		return out, nil
+	}
+	if err := c.Apply(env, migration.Change{Kind: KindVPNGateway, Name: name, ID: out.ID}); err != nil {
+		return VPNGateway{}, err
 	}
 	return out, nil
 }
 
-// propagationDiff returns the tables of ids that do not propagate the
-// gateway's routes yet, and the writes that enable it.
-func propagationDiff(ctx context.Context, env migration.Env, api VPNGatewayAPI, vgwID string, ids []string) ([]migration.FieldDiff, []func(context.Context) error, error) {
+// propagationDiff records on c the tables of ids that do not propagate
+// the gateway's routes yet, and the writes that enable it.
+func propagationDiff(ctx context.Context, env migration.Env, api VPNGatewayAPI, vgwID string, ids []string, c *migration.Converge) error {
 	var real []string
 	for _, id := range ids {
 		if !migration.IsPending(id) {
@@ -192,7 +179,7 @@ func propagationDiff(ctx context.Context, env migration.Env, api VPNGatewayAPI, 
 	if len(real) > 0 && !migration.IsPending(vgwID) {
 		out, err := api.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: real})
 		if err != nil {
-			return nil, nil, fmt.Errorf("describe route tables: %w", err)
+			return fmt.Errorf("describe route tables: %w", err)
 		}
 		for _, rt := range out.RouteTables {
 			if slices.ContainsFunc(rt.PropagatingVgws, func(p types.PropagatingVgw) bool { return aws.ToString(p.GatewayId) == vgwID }) {
@@ -200,15 +187,11 @@ func propagationDiff(ctx context.Context, env migration.Env, api VPNGatewayAPI, 
 			}
 		}
 	}
-	var diff []migration.FieldDiff
-	var writes []func(context.Context) error
 	for _, id := range ids {
 		if propagating[id] {
 			continue
 		}
-		id := id
-		diff = append(diff, migration.FieldDiff{Field: "propagation " + id, From: "off", To: "on"})
-		writes = append(writes, func(ctx context.Context) error {
+		c.Fix("propagation "+id, "off", "on", func() error {
 			err := env.Retry(ctx, []string{"InvalidRouteTableID.NotFound", "Gateway.NotAttached"}, func(ctx context.Context) error {
 				_, err := api.EnableVgwRoutePropagation(ctx, &ec2.EnableVgwRoutePropagationInput{GatewayId: aws.String(vgwID), RouteTableId: aws.String(id)})
 				return err
@@ -219,7 +202,7 @@ func propagationDiff(ctx context.Context, env migration.Env, api VPNGatewayAPI, 
 			return nil
 		})
 	}
-	return diff, writes, nil
+	return nil
 }
 
 // waitVGW waits for a gateway to become available.
