@@ -176,15 +176,6 @@ func dmsTagsOf(ctx context.Context, api DMSAPI, arn string) (map[string]string, 
 	return m, nil
 }
 
-// tagDiff returns the diff entry and the missing tags of a resource.
-func tagDiff(have, want map[string]string) ([]migration.FieldDiff, map[string]string) {
-	missing := awsx.MissingTags(have, want)
-	if len(missing) == 0 {
-		return nil, nil
-	}
-	return []migration.FieldDiff{{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))}}, missing
-}
-
 // notOwned is the error Ensure returns for a resource of the env's name
 // that lacks the env's ownership tag: it is never adopted.
 func notOwned(env migration.Env, what, id string) error {
@@ -207,27 +198,6 @@ func ignoreNotFound[T any](v *T, err error) (*T, error) {
 		return nil, nil
 	}
 	return v, err
-}
-
-// changed returns the action of a diff: update when non-empty, else noop.
-func changed(diff []migration.FieldDiff) migration.Action {
-	if len(diff) > 0 {
-		return migration.ActionUpdate
-	}
-	return migration.ActionNoop
-}
-
-// applyWrites runs writes unless the env is a dry run.
-func applyWrites(env migration.Env, writes []func() error) error {
-	if env.DryRun {
-		return nil
-	}
-	for _, w := range writes {
-		if err := w(); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // nameOnly validates the one field a Delete needs: the name that

@@ -138,22 +138,22 @@ func ensureCertificate(ctx context.Context, env migration.Env, api DMSAPI, spec 
 	if strings.TrimSpace(aws.ToString(found.CertificatePem)) != strings.TrimSpace(spec.PEM) {
 		return Certificate{}, fmt.Errorf("certificate is immutable: %s holds another PEM than the spec; DMS cannot replace a certificate — delete the endpoints that use it (destroy the dms steps), then apply again", arn)
 	}
-	td, missing := tagDiff(tags, env.NameTags(name))
-	if err := applyWrites(env, tagWrite(ctx, api, arn, missing)); err != nil {
-		return Certificate{}, fmt.Errorf("tag: %w", err)
+	var c migration.Converge
+	c.Tags(tags, env.NameTags(name), tagDMS(ctx, api, arn))
+	if err := c.Apply(env, migration.Change{Kind: KindCertificate, Name: name, ID: arn}); err != nil {
+		return Certificate{}, err
 	}
-	env.Report(migration.Change{Kind: KindCertificate, Name: name, ID: arn, Action: changed(td), Diff: td})
 	return Certificate{ID: name, ARN: arn}, nil
 }
 
-func tagWrite(ctx context.Context, api DMSAPI, arn string, missing map[string]string) []func() error {
-	if len(missing) == 0 {
+// tagDMS returns the write that adds missing tags to the DMS resource arn.
+func tagDMS(ctx context.Context, api DMSAPI, arn string) func(missing map[string]string) error {
+	return func(missing map[string]string) error {
+		if _, err := api.AddTagsToResource(ctx, &dms.AddTagsToResourceInput{ResourceArn: aws.String(arn), Tags: dmsTags(missing)}); err != nil {
+			return fmt.Errorf("tag: %w", err)
+		}
 		return nil
 	}
-	return []func() error{func() error {
-		_, err := api.AddTagsToResource(ctx, &dms.AddTagsToResourceInput{ResourceArn: aws.String(arn), Tags: dmsTags(missing)})
-		return err
-	}}
 }
 
 func findCertificate(ctx context.Context, api DMSAPI, name string) (*dmstypes.Certificate, error) {

@@ -334,30 +334,27 @@ func ensureEndpoint(ctx context.Context, env migration.Env, api DMSAPI, spec End
 		diff = append(diff, migration.FieldDiff{Field: "databaseName", From: aws.ToString(found.DatabaseName), To: spec.DatabaseName})
 	}
 	diff = append(diff, settingsDiff(found.PostgreSQLSettings, want)...)
-	modify := len(diff) > 0
-	td, missing := tagDiff(tags, env.NameTags(name))
-	diff = append(diff, td...)
-	if len(diff) > 0 && !env.DryRun {
-		if modify {
-			if err := roleRetry(ctx, env, func(ctx context.Context) error {
-				_, err := api.ModifyEndpoint(ctx, &dms.ModifyEndpointInput{
-					EndpointArn: aws.String(arn), SslMode: dmstypes.DmsSslModeValueVerifyFull, CertificateArn: aws.String(spec.CertificateARN),
-					DatabaseName: aws.String(spec.DatabaseName), PostgreSQLSettings: want,
-				})
-				return err
-			}); err != nil {
-				return Endpoint{}, fmt.Errorf("modify: %w", err)
-			}
+	var c migration.Converge
+	c.FixAll(diff, func() error {
+		if err := roleRetry(ctx, env, func(ctx context.Context) error {
+			_, err := api.ModifyEndpoint(ctx, &dms.ModifyEndpointInput{
+				EndpointArn: aws.String(arn), SslMode: dmstypes.DmsSslModeValueVerifyFull, CertificateArn: aws.String(spec.CertificateARN),
+				DatabaseName: aws.String(spec.DatabaseName), PostgreSQLSettings: want,
+			})
+			return err
+		}); err != nil {
+			return fmt.Errorf("modify: %w", err)
 		}
-		if err := applyWrites(env, tagWrite(ctx, api, arn, missing)); err != nil {
-			return Endpoint{}, fmt.Errorf("tag: %w", err)
-		}
-	}
+		return nil
+	})
+	c.Tags(tags, env.NameTags(name), tagDMS(ctx, api, arn))
 	note := ""
-	if modify {
+	if len(diff) > 0 {
 		note = "a running task picks up endpoint changes when it is stopped and resumed"
 	}
-	env.Report(migration.Change{Kind: KindEndpoint, Name: name, ID: arn, Action: changed(diff), Diff: diff, Note: note})
+	if err := c.Apply(env, migration.Change{Kind: KindEndpoint, Name: name, ID: arn, Note: note}); err != nil {
+		return Endpoint{}, err
+	}
 	return Endpoint{ID: name, ARN: arn}, nil
 }
 

@@ -404,36 +404,35 @@ func ensureInstance(ctx context.Context, env migration.Env, api DMSAPI, spec Ins
 		diff = append(diff, migration.FieldDiff{Field: "maintenanceWindow", From: aws.ToString(found.PreferredMaintenanceWindow), To: spec.MaintenanceWindow})
 		mod.PreferredMaintenanceWindow = aws.String(spec.MaintenanceWindow)
 	}
-	td, missing := tagDiff(tags, env.NameTags(name))
-	diff = append(diff, td...)
+	inst := instanceOf(*found)
+	var c migration.Converge
+	c.FixAll(diff, func() error {
+		if _, err := api.ModifyReplicationInstance(ctx, mod); err != nil {
+			return fmt.Errorf("modify: %w", err)
+		}
+		return nil
+	})
+	c.Tags(tags, env.NameTags(name), tagDMS(ctx, api, arn))
+	if deferred && spec.ApplyImmediately {
+		c.Then(func() error {
+			ri, err := waitInstance(ctx, env, api, name)
+			if err != nil {
+				return err
+			}
+			inst = instanceOf(ri)
+			return nil
+		})
+	}
 
 	note := ""
 	if deferred && !spec.ApplyImmediately {
 		note = "class, storage, Multi-AZ and engine changes apply in the maintenance window " + aws.ToString(found.PreferredMaintenanceWindow)
-	} else if len(diff) == 0 && (pend.ReplicationInstanceClass != nil || pend.AllocatedStorage != nil || pend.MultiAZ != nil || pend.EngineVersion != nil) {
+	} else if !c.Changed() && (pend.ReplicationInstanceClass != nil || pend.AllocatedStorage != nil || pend.MultiAZ != nil || pend.EngineVersion != nil) {
 		note = "changes pending until the maintenance window " + aws.ToString(found.PreferredMaintenanceWindow)
 	}
-	inst := instanceOf(*found)
-	if len(diff) > 0 && !env.DryRun {
-		if len(diff) > len(td) {
-			if _, err := api.ModifyReplicationInstance(ctx, mod); err != nil {
-				return Instance{}, fmt.Errorf("modify: %w", err)
-			}
-		}
-		if len(missing) > 0 {
-			if _, err := api.AddTagsToResource(ctx, &dms.AddTagsToResourceInput{ResourceArn: aws.String(arn), Tags: dmsTags(missing)}); err != nil {
-				return Instance{}, fmt.Errorf("tag: %w", err)
-			}
-		}
-		if deferred && spec.ApplyImmediately {
-			ri, err := waitInstance(ctx, env, api, name)
-			if err != nil {
-				return Instance{}, err
-			}
-			inst = instanceOf(ri)
-		}
+	if err := c.Apply(env, migration.Change{Kind: KindInstance, Name: name, ID: arn, Note: note}); err != nil {
+		return Instance{}, err
 	}
-	env.Report(migration.Change{Kind: KindInstance, Name: name, ID: arn, Action: changed(diff), Diff: diff, Note: note})
 	return inst, nil
 }
 

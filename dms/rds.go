@@ -115,22 +115,17 @@ func ensureDBSubnetGroup(ctx context.Context, env migration.Env, api RDSAPI, spe
 		have = append(have, aws.ToString(s.SubnetIdentifier))
 	}
 	slices.Sort(have)
-	var diff []migration.FieldDiff
-	var writes []func() error
+	var c migration.Converge
 	if !slices.Equal(have, want) {
-		diff = append(diff, migration.FieldDiff{Field: "subnets", From: strings.Join(have, ","), To: strings.Join(want, ",")})
-		writes = append(writes, func() error {
+		c.Fix("subnets", strings.Join(have, ","), strings.Join(want, ","), func() error {
 			_, err := api.ModifyDBSubnetGroup(ctx, &rds.ModifyDBSubnetGroupInput{DBSubnetGroupName: aws.String(name), SubnetIds: want})
 			return err
 		})
 	}
-	td, missing := tagDiff(tags, env.NameTags(name))
-	diff = append(diff, td...)
-	writes = append(writes, rdsTagWrite(ctx, api, arn, missing)...)
-	if err := applyWrites(env, writes); err != nil {
+	c.Tags(tags, env.NameTags(name), tagRDS(ctx, api, arn))
+	if err := c.Apply(env, migration.Change{Kind: KindDBSubnetGroup, Name: name, ID: arn}); err != nil {
 		return DBSubnetGroup{}, fmt.Errorf("update: %w", err)
 	}
-	env.Report(migration.Change{Kind: KindDBSubnetGroup, Name: name, ID: arn, Action: changed(diff), Diff: diff})
 	return DBSubnetGroup{Name: name, ARN: arn}, nil
 }
 
@@ -142,14 +137,14 @@ func rdsTagsOf(ctx context.Context, api RDSAPI, arn string) (map[string]string, 
 	return fromRDSTags(out.TagList), nil
 }
 
-func rdsTagWrite(ctx context.Context, api RDSAPI, arn string, missing map[string]string) []func() error {
-	if len(missing) == 0 {
+// tagRDS returns the write that adds missing tags to the RDS resource arn.
+func tagRDS(ctx context.Context, api RDSAPI, arn string) func(missing map[string]string) error {
+	return func(missing map[string]string) error {
+		if _, err := api.AddTagsToResource(ctx, &rds.AddTagsToResourceInput{ResourceName: aws.String(arn), Tags: rdsTags(missing)}); err != nil {
+			return fmt.Errorf("tag: %w", err)
+		}
 		return nil
 	}
-	return []func() error{func() error {
-		_, err := api.AddTagsToResource(ctx, &rds.AddTagsToResourceInput{ResourceName: aws.String(arn), Tags: rdsTags(missing)})
-		return err
-	}}
 }
 
 // DeleteDBSubnetGroup deletes the env's DB subnet group once no instance
@@ -336,23 +331,18 @@ func ensureParameterGroup(ctx context.Context, env migration.Env, api RDSAPI, sp
 			fix[k] = want[k]
 		}
 	}
-	td, missing := tagDiff(tags, env.NameTags(name))
-	diff = append(diff, td...)
-	if !env.DryRun {
-		if err := setParams(ctx, env, api, name, fix, false); err != nil {
-			return ParameterGroup{}, err
-		}
-		if err := applyWrites(env, rdsTagWrite(ctx, api, arn, missing)); err != nil {
-			return ParameterGroup{}, fmt.Errorf("tag: %w", err)
-		}
-	}
+	var c migration.Converge
+	c.FixAll(diff, func() error { return setParams(ctx, env, api, name, fix, false) })
+	c.Tags(tags, env.NameTags(name), tagRDS(ctx, api, arn))
 	note := ""
 	for k := range fix {
 		if !dynamicParams[k] {
 			note = "static parameters apply after the next reboot of the instances using the group"
 		}
 	}
-	env.Report(migration.Change{Kind: KindDBParameterGroup, Name: name, ID: arn, Action: changed(diff), Diff: diff, Note: note})
+	if err := c.Apply(env, migration.Change{Kind: KindDBParameterGroup, Name: name, ID: arn, Note: note}); err != nil {
+		return ParameterGroup{}, err
+	}
 	return ParameterGroup{Name: name, ARN: arn}, nil
 }
 
@@ -802,26 +792,24 @@ func ensureTargetDB(ctx context.Context, env migration.Env, api RDSAPI, spec Tar
 		diff = append(diff, migration.FieldDiff{Field: "backupRetention", From: fmt.Sprint(aws.ToInt32(found.BackupRetentionPeriod)), To: fmt.Sprint(days)})
 		mod.BackupRetentionPeriod = aws.Int32(days)
 	}
-	modify := len(diff) > 0
-	td, missing := tagDiff(tags, env.NameTags(name))
-	diff = append(diff, td...)
 	db := targetOf(*found)
-	if len(diff) > 0 && !env.DryRun {
-		if modify {
-			if _, err := api.ModifyDBInstance(ctx, mod); err != nil {
-				return TargetDB{}, fmt.Errorf("modify: %w", err)
-			}
+	var c migration.Converge
+	c.FixAll(diff, func() error {
+		if _, err := api.ModifyDBInstance(ctx, mod); err != nil {
+			return fmt.Errorf("modify: %w", err)
 		}
-		if err := applyWrites(env, rdsTagWrite(ctx, api, arn, missing)); err != nil {
-			return TargetDB{}, fmt.Errorf("tag: %w", err)
-		}
-		if modify {
+		return nil
+	})
+	c.Tags(tags, env.NameTags(name), tagRDS(ctx, api, arn))
+	if len(diff) > 0 {
+		c.Then(func() error {
 			inst, err := waitDB(ctx, env, api, name)
 			if err != nil {
-				return TargetDB{}, err
+				return err
 			}
 			db = targetOf(inst)
-		}
+			return nil
+		})
 	}
 	var notes []string
 	if deferred && !spec.ApplyImmediately {
@@ -830,7 +818,9 @@ func ensureTargetDB(ctx context.Context, env migration.Env, api RDSAPI, spec Tar
 	if paramNote != "" {
 		notes = append(notes, paramNote)
 	}
-	env.Report(migration.Change{Kind: KindDBInstance, Name: name, ID: arn, Action: changed(diff), Diff: diff, Note: strings.Join(notes, "; ")})
+	if err := c.Apply(env, migration.Change{Kind: KindDBInstance, Name: name, ID: arn, Note: strings.Join(notes, "; ")}); err != nil {
+		return TargetDB{}, err
+	}
 	return db, nil
 }
 

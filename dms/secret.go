@@ -259,18 +259,15 @@ func ensureTargetSecret(ctx context.Context, env migration.Env, db RDSAPI, api S
 	if !env.Owns(tags) {
 		return Secret{}, notOwned(env, "secret", name)
 	}
-	var diff []migration.FieldDiff
-	var writes []func() error
+	var c migration.Converge
 	if d.DeletedDate != nil {
-		diff = append(diff, migration.FieldDiff{Field: "state", From: "scheduled for deletion", To: "restored"})
-		writes = append(writes, func() error {
+		c.Fix("state", "scheduled for deletion", "restored", func() error {
 			_, err := api.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String(arn)})
 			return err
 		})
 	}
 	if !sameKey(aws.ToString(d.KmsKeyId), spec.KMSKeyARN) {
-		diff = append(diff, migration.FieldDiff{Field: "kmsKeyId", From: aws.ToString(d.KmsKeyId), To: spec.KMSKeyARN})
-		writes = append(writes, func() error {
+		c.Fix("kmsKeyId", aws.ToString(d.KmsKeyId), spec.KMSKeyARN, func() error {
 			_, err := api.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String(arn), KmsKeyId: aws.String(spec.KMSKeyARN)})
 			return err
 		})
@@ -284,8 +281,7 @@ func ensureTargetSecret(ctx context.Context, env migration.Env, db RDSAPI, api S
 				current = v
 			}
 		}
-		diff = append(diff, migration.FieldDiff{Field: "value", From: "(changed by hand)", To: "(synced from the RDS master user secret)"})
-		writes = append(writes, func() error {
+		c.Fix("value", "(changed by hand)", "(synced from the RDS master user secret)", func() error {
 			in := &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(arn), VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(token)}
 			if current != "" {
 				in.RemoveFromVersionId = aws.String(current)
@@ -294,8 +290,7 @@ func ensureTargetSecret(ctx context.Context, env migration.Env, db RDSAPI, api S
 			return err
 		})
 	} else if !ok {
-		diff = append(diff, migration.FieldDiff{Field: "value", From: "(stale)", To: "(synced from the RDS master user secret)"})
-		writes = append(writes, func() error {
+		c.Fix("value", "(stale)", "(synced from the RDS master user secret)", func() error {
 			value, err := targetValue(ctx, api, src, spec.DatabaseName)
 			if err != nil {
 				return err
@@ -304,18 +299,13 @@ func ensureTargetSecret(ctx context.Context, env migration.Env, db RDSAPI, api S
 			return err
 		})
 	}
-	td, missing := tagDiff(tags, env.NameTags(name))
-	if len(td) > 0 {
-		diff = append(diff, td...)
-		writes = append(writes, func() error {
-			_, err := api.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(arn), Tags: smTags(missing)})
-			return err
-		})
-	}
-	if err := applyWrites(env, writes); err != nil {
+	c.Tags(tags, env.NameTags(name), func(missing map[string]string) error {
+		_, err := api.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(arn), Tags: smTags(missing)})
+		return err
+	})
+	if err := c.Apply(env, migration.Change{Kind: KindSecret, Name: name, ID: arn}); err != nil {
 		return Secret{}, fmt.Errorf("update: %w", err)
 	}
-	env.Report(migration.Change{Kind: KindSecret, Name: name, ID: arn, Action: changed(diff), Diff: diff})
 	return Secret{Name: name, ARN: arn}, nil
 }
 

@@ -143,27 +143,17 @@ func ensureSubnetGroup(ctx context.Context, env migration.Env, api DMSAPI, spec 
 		have = append(have, aws.ToString(s.SubnetIdentifier))
 	}
 	slices.Sort(have)
-	var diff []migration.FieldDiff
-	var writes []func() error
+	var c migration.Converge
 	if !slices.Equal(have, want) {
-		diff = append(diff, migration.FieldDiff{Field: "subnets", From: strings.Join(have, ","), To: strings.Join(want, ",")})
-		writes = append(writes, func() error {
+		c.Fix("subnets", strings.Join(have, ","), strings.Join(want, ","), func() error {
 			_, err := api.ModifyReplicationSubnetGroup(ctx, &dms.ModifyReplicationSubnetGroupInput{ReplicationSubnetGroupIdentifier: aws.String(name), SubnetIds: want})
 			return err
 		})
 	}
-	td, missing := tagDiff(tags, env.NameTags(name))
-	if len(td) > 0 {
-		diff = append(diff, td...)
-		writes = append(writes, func() error {
-			_, err := api.AddTagsToResource(ctx, &dms.AddTagsToResourceInput{ResourceArn: aws.String(arn), Tags: dmsTags(missing)})
-			return err
-		})
-	}
-	if err := applyWrites(env, writes); err != nil {
+	c.Tags(tags, env.NameTags(name), tagDMS(ctx, api, arn))
+	if err := c.Apply(env, migration.Change{Kind: KindSubnetGroup, Name: name, ID: arn}); err != nil {
 		return SubnetGroup{}, fmt.Errorf("update: %w", err)
 	}
-	env.Report(migration.Change{Kind: KindSubnetGroup, Name: name, ID: arn, Action: changed(diff), Diff: diff})
 	return SubnetGroup{ID: name, ARN: arn}, nil
 }
 

@@ -305,32 +305,29 @@ func ensureTask(ctx context.Context, env migration.Env, api DMSAPI, spec TaskSpe
 		diff = append(diff, migration.FieldDiff{Field: "tableMappings", From: "(differs)", To: tablesSummary(spec.Tables)})
 	}
 	diff = append(diff, taskSettingsDiff(aws.ToString(found.ReplicationTaskSettings), settings)...)
-	modify := len(diff) > 0
-	td, missing := tagDiff(tags, env.NameTags(name))
-	diff = append(diff, td...)
 	t := taskOf(*found)
+	var c migration.Converge
+	c.FixAll(diff, func() error {
+		status, err := modifyTask(ctx, env, api, found, &dms.ModifyReplicationTaskInput{
+			ReplicationTaskArn: aws.String(arn), TableMappings: aws.String(spec.Tables.MappingsJSON()), ReplicationTaskSettings: aws.String(settings.JSON()),
+		})
+		if err != nil {
+			return err
+		}
+		t.Status = status
+		return nil
+	})
+	c.Tags(tags, env.NameTags(name), tagDMS(ctx, api, arn))
 	note := ""
-	if modify {
+	if len(diff) > 0 {
 		switch aws.ToString(found.Status) {
 		case "running", "starting":
 			note = "the running task is stopped, modified and resumed"
 		}
 	}
-	if len(diff) > 0 && !env.DryRun {
-		if modify {
-			status, err := modifyTask(ctx, env, api, found, &dms.ModifyReplicationTaskInput{
-				ReplicationTaskArn: aws.String(arn), TableMappings: aws.String(spec.Tables.MappingsJSON()), ReplicationTaskSettings: aws.String(settings.JSON()),
-			})
-			if err != nil {
-				return Task{}, err
-			}
-			t.Status = status
-		}
-		if err := applyWrites(env, tagWrite(ctx, api, arn, missing)); err != nil {
-			return Task{}, fmt.Errorf("tag: %w", err)
-		}
+	if err := c.Apply(env, migration.Change{Kind: KindTask, Name: name, ID: arn, Note: note}); err != nil {
+		return Task{}, err
 	}
-	env.Report(migration.Change{Kind: KindTask, Name: name, ID: arn, Action: changed(diff), Diff: diff, Note: note})
 	return t, nil
 }
 
