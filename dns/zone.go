@@ -342,21 +342,11 @@ func convergeZone(ctx context.Context, env migration.Env, api ZoneAPI, spec Zone
 	if !ok {
 		return Zone{}, fmt.Errorf("vpc cannot change: zone %s is associated with %v, the spec wants %s (%s); change the spec back, or destroy the zone and apply again", z.ID, assoc, spec.VPCID, region)
 	}
-	var diff []migration.FieldDiff
-	missing := awsx.MissingTags(z.Tags, env.NameTags(env.Name("phz")))
-	if len(missing) > 0 {
-		diff = append(diff, migration.FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
-		if !env.DryRun {
-			if err := tagZone(ctx, env, api, z.ID, missing); err != nil {
-				return Zone{}, err
-			}
-		}
+	var c migration.Converge
+	c.Tags(z.Tags, env.NameTags(env.Name("phz")), func(missing map[string]string) error { return tagZone(ctx, env, api, z.ID, missing) })
+	if err := c.Apply(env, migration.Change{Kind: KindZone, Name: name, ID: z.ID}); err != nil {
+		return Zone{}, err
 	}
-	action := migration.ActionNoop
-	if len(diff) > 0 {
-		action = migration.ActionUpdate
-	}
-	env.Report(migration.Change{Kind: KindZone, Name: name, ID: z.ID, Action: action, Diff: diff})
 	return Zone{ID: z.ID, Name: name, VPCID: spec.VPCID}, nil
 }
 
