@@ -284,27 +284,33 @@ func convergeTable(ctx context.Context, env migration.Env, api TableAPI, spec Ta
 		return Table{}, err
 	}
 
-	var diff []migration.FieldDiff
-	var updates []*dynamodb.UpdateTableInput
+	var c migration.Converge
+	// DynamoDB takes one kind of change per UpdateTable and refuses
+	// another while the table is UPDATING.
+	update := func(in *dynamodb.UpdateTableInput) func() error {
+		return func() error {
+			if _, err := api.UpdateTable(ctx, in); err != nil {
+				return fmt.Errorf("update: %w", err)
+			}
+			return waitTableActive(ctx, env, api, name)
+		}
+	}
 	billing := types.BillingModeProvisioned
 	if desc.BillingModeSummary != nil && desc.BillingModeSummary.BillingMode != "" {
 		billing = desc.BillingModeSummary.BillingMode
 	}
 	if billing != types.BillingModePayPerRequest {
-		diff = append(diff, migration.FieldDiff{Field: "billingMode", From: string(billing), To: string(types.BillingModePayPerRequest)})
-		updates = append(updates, &dynamodb.UpdateTableInput{TableName: aws.String(name), BillingMode: types.BillingModePayPerRequest})
+		c.Fix("billingMode", string(billing), string(types.BillingModePayPerRequest), update(&dynamodb.UpdateTableInput{TableName: aws.String(name), BillingMode: types.BillingModePayPerRequest}))
 	}
 	haveKey := "(AWS owned key)"
 	if sse := desc.SSEDescription; sse != nil && sse.SSEType == types.SSETypeKms && sse.Status != types.SSEStatusDisabled && sse.Status != types.SSEStatusDisabling {
 		haveKey = aws.ToString(sse.KMSMasterKeyArn)
 	}
 	if haveKey != spec.KMSKeyARN {
-		diff = append(diff, migration.FieldDiff{Field: "kmsKey", From: haveKey, To: spec.KMSKeyARN})
-		updates = append(updates, &dynamodb.UpdateTableInput{TableName: aws.String(name), SSESpecification: &types.SSESpecification{Enabled: aws.Bool(true), SSEType: types.SSETypeKms, KMSMasterKeyId: aws.String(spec.KMSKeyARN)}})
+		c.Fix("kmsKey", haveKey, spec.KMSKeyARN, update(&dynamodb.UpdateTableInput{TableName: aws.String(name), SSESpecification: &types.SSESpecification{Enabled: aws.Bool(true), SSEType: types.SSETypeKms, KMSMasterKeyId: aws.String(spec.KMSKeyARN)}}))
 	}
 	if have := aws.ToBool(desc.DeletionProtectionEnabled); have != spec.DeletionProtection {
-		diff = append(diff, migration.FieldDiff{Field: "deletionProtection", From: fmt.Sprint(have), To: fmt.Sprint(spec.DeletionProtection)})
-		updates = append(updates, &dynamodb.UpdateTableInput{TableName: aws.String(name), DeletionProtectionEnabled: aws.Bool(spec.DeletionProtection)})
+		c.Fix("deletionProtection", fmt.Sprint(have), fmt.Sprint(spec.DeletionProtection), update(&dynamodb.UpdateTableInput{TableName: aws.String(name), DeletionProtectionEnabled: aws.Bool(spec.DeletionProtection)}))
 	}
 	cb, err := api.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
 	if err != nil {
@@ -314,41 +320,20 @@ func convergeTable(ctx context.Context, env migration.Env, api TableAPI, spec Ta
 	if d := cb.ContinuousBackupsDescription; d != nil && d.PointInTimeRecoveryDescription != nil && d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus == types.PointInTimeRecoveryStatusEnabled {
 		pitr, days = "on", aws.ToInt32(d.PointInTimeRecoveryDescription.RecoveryPeriodInDays)
 	}
-	fixPITR := pitr != "on" || (days != 0 && days != spec.recoveryDays())
-	if fixPITR {
-		diff = append(diff, migration.FieldDiff{Field: "pointInTimeRecovery", From: fmt.Sprintf("%s (%d days)", pitr, days), To: fmt.Sprintf("on (%d days)", spec.recoveryDays())})
+	if pitr != "on" || (days != 0 && days != spec.recoveryDays()) {
+		c.Fix("pointInTimeRecovery", fmt.Sprintf("%s (%d days)", pitr, days), fmt.Sprintf("on (%d days)", spec.recoveryDays()), func() error {
+			return enablePITR(ctx, env, api, name, spec.recoveryDays())
+		})
 	}
-	missing := awsx.MissingTags(tags, env.NameTags(name))
-	if len(missing) > 0 {
-		diff = append(diff, migration.FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
-	}
-	if len(diff) == 0 {
-		env.Report(migration.Change{Kind: KindTable, Name: name, ID: arn, Action: migration.ActionNoop})
-		return table, nil
-	}
-	if !env.DryRun {
-		// DynamoDB takes one kind of change per UpdateTable and refuses
-		// another while the table is UPDATING.
-		for _, u := range updates {
-			if _, err := api.UpdateTable(ctx, u); err != nil {
-				return Table{}, fmt.Errorf("update: %w", err)
-			}
-			if err := waitTableActive(ctx, env, api, name); err != nil {
-				return Table{}, err
-			}
+	c.Tags(tags, env.NameTags(name), func(missing map[string]string) error {
+		if _, err := api.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: aws.String(arn), Tags: ddbTags(missing)}); err != nil {
+			return fmt.Errorf("tag: %w", err)
 		}
-		if fixPITR {
-			if err := enablePITR(ctx, env, api, name, spec.recoveryDays()); err != nil {
-				return Table{}, err
-			}
-		}
-		if len(missing) > 0 {
-			if _, err := api.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: aws.String(arn), Tags: ddbTags(missing)}); err != nil {
-				return Table{}, fmt.Errorf("tag: %w", err)
-			}
-		}
+		return nil
+	})
+	if err := c.Apply(env, migration.Change{Kind: KindTable, Name: name, ID: arn}); err != nil {
+		return Table{}, err
 	}
-	env.Report(migration.Change{Kind: KindTable, Name: name, ID: arn, Action: migration.ActionUpdate, Diff: diff})
 	return table, nil
 }
 

@@ -251,45 +251,37 @@ func ensureTopic(ctx context.Context, env migration.Env, api TopicAPI, spec Topi
 	if !env.Owns(have) {
 		return Topic{}, fmt.Errorf("topic exists without the ownership tag %s=%s; refusing to adopt it", migration.OwnerTag, env.Suffix)
 	}
-	var diff []migration.FieldDiff
-	var sets [][2]string
+	var c migration.Converge
+	set := func(attr, value string) func() error {
+		return func() error {
+			if _, err := api.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: aws.String(arn), AttributeName: aws.String(attr), AttributeValue: aws.String(value)}); err != nil {
+				return fmt.Errorf("set %s: %w", attr, err)
+			}
+			return nil
+		}
+	}
 	if k := attrs.Attributes["KmsMasterKeyId"]; k != spec.KMSKeyARN {
 		from := k
 		if from == "" {
 			from = "(unencrypted)"
 		}
-		diff = append(diff, migration.FieldDiff{Field: "kmsKey", From: from, To: spec.KMSKeyARN})
-		sets = append(sets, [2]string{"KmsMasterKeyId", spec.KMSKeyARN})
+		c.Fix("kmsKey", from, spec.KMSKeyARN, set("KmsMasterKeyId", spec.KMSKeyARN))
 	}
 	if !migration.PolicyEqual(attrs.Attributes["Policy"], policy.JSON()) {
-		diff = append(diff, migration.FieldDiff{Field: "policy", From: "(differs)", To: "TopicPolicy(env)"})
-		sets = append(sets, [2]string{"Policy", policy.JSON()})
+		c.Fix("policy", "(differs)", "TopicPolicy(env)", set("Policy", policy.JSON()))
 	}
 	if d := attrs.Attributes["DisplayName"]; d != spec.displayName(env) {
-		diff = append(diff, migration.FieldDiff{Field: "displayName", From: d, To: spec.displayName(env)})
-		sets = append(sets, [2]string{"DisplayName", spec.displayName(env)})
+		c.Fix("displayName", d, spec.displayName(env), set("DisplayName", spec.displayName(env)))
 	}
-	missing := awsx.MissingTags(have, env.NameTags(name))
-	if len(missing) > 0 {
-		diff = append(diff, migration.FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
-	}
-	action := migration.ActionNoop
-	if len(diff) > 0 {
-		action = migration.ActionUpdate
-		if !env.DryRun {
-			for _, kv := range sets {
-				if _, err := api.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: aws.String(arn), AttributeName: aws.String(kv[0]), AttributeValue: aws.String(kv[1])}); err != nil {
-					return Topic{}, fmt.Errorf("set %s: %w", kv[0], err)
-				}
-			}
-			if len(missing) > 0 {
-				if _, err := api.TagResource(ctx, &sns.TagResourceInput{ResourceArn: aws.String(arn), Tags: snsTags(missing)}); err != nil {
-					return Topic{}, fmt.Errorf("tag: %w", err)
-				}
-			}
+	c.Tags(have, env.NameTags(name), func(missing map[string]string) error {
+		if _, err := api.TagResource(ctx, &sns.TagResourceInput{ResourceArn: aws.String(arn), Tags: snsTags(missing)}); err != nil {
+			return fmt.Errorf("tag: %w", err)
 		}
+		return nil
+	})
+	if err := c.Apply(env, migration.Change{Kind: KindTopic, Name: name, ID: arn}); err != nil {
+		return Topic{}, err
 	}
-	env.Report(migration.Change{Kind: KindTopic, Name: name, ID: arn, Action: action, Diff: diff})
 	if err := ensureSubscriptions(ctx, env, api, spec, arn, false); err != nil {
 		return Topic{}, err
 	}
