@@ -340,25 +340,16 @@ func ensureAssociation(ctx context.Context, env migration.Env, api AssociationAP
 	if err != nil {
 		return Association{}, err
 	}
-	settingsDiffer := len(diff) > 0
-	missing := awsx.MissingTags(tags, env.NameTags(spec.Name))
-	if len(missing) > 0 {
-		diff = append(diff, migration.FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
-	}
-	if len(diff) == 0 {
-		env.Report(migration.Change{Kind: KindAssociation, Name: spec.Name, ID: id, Action: migration.ActionNoop})
-		return a, nil
-	}
-	if env.DryRun {
-		env.Report(migration.Change{Kind: KindAssociation, Name: spec.Name, ID: id, Action: migration.ActionUpdate, Diff: diff})
-		return a, nil
-	}
-	if len(missing) > 0 {
+	// Tag first, then the settings, while the diff lists the settings first.
+	var c migration.Converge
+	c.Differs(diff...)
+	c.Tags(tags, env.NameTags(spec.Name), func(missing map[string]string) error {
 		if _, err := api.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: types.ResourceTypeForTaggingAssociation, ResourceId: aws.String(id), Tags: ssmTags(missing)}); err != nil {
-			return Association{}, fmt.Errorf("tag %s: %w", id, err)
+			return fmt.Errorf("tag %s: %w", id, err)
 		}
-	}
-	if settingsDiffer {
+		return nil
+	})
+	update := func() error {
 		up, err := api.UpdateAssociation(ctx, &ssm.UpdateAssociationInput{
 			AssociationId:      aws.String(id),
 			AssociationVersion: have.AssociationVersion,
@@ -385,11 +376,17 @@ func ensureAssociation(ctx context.Context, env migration.Env, api AssociationAP
 			AutomationTargetParameterName: have.AutomationTargetParameterName,
 		})
 		if err != nil {
-			return Association{}, fmt.Errorf("update %s: %w", id, err)
+			return fmt.Errorf("update %s: %w", id, err)
 		}
 		a.Version = aws.ToString(up.AssociationDescription.AssociationVersion)
+		return nil
 	}
-	env.Report(migration.Change{Kind: KindAssociation, Name: spec.Name, ID: id, Action: migration.ActionUpdate, Diff: diff})
+	if len(diff) > 0 {
+		c.Then(update)
+	}
+	if err := c.Apply(env, migration.Change{Kind: KindAssociation, Name: spec.Name, ID: id}); err != nil {
+		return Association{}, err
+	}
 	return a, nil
 }
 

@@ -188,7 +188,7 @@ func convergeDocument(ctx context.Context, env migration.Env, api DocumentAPI, s
 	if err != nil {
 		return Document{}, err
 	}
-	var diff []migration.FieldDiff
+	var c migration.Converge
 	target := defVersion // the version that ends up the default
 	newVersion := false
 	if defHash != doc.Hash {
@@ -200,17 +200,20 @@ func convergeDocument(ctx context.Context, env migration.Env, api DocumentAPI, s
 		}
 		if latestHash == doc.Hash {
 			target = latest
-			diff = append(diff, migration.FieldDiff{Field: "defaultVersion", From: defVersion, To: latest})
+			c.Differs(migration.FieldDiff{Field: "defaultVersion", From: defVersion, To: latest})
 		} else {
 			newVersion = true
-			diff = append(diff, migration.FieldDiff{Field: "content", From: "v" + defVersion + " " + short(defHash), To: "new version " + short(doc.Hash)})
+			c.Differs(migration.FieldDiff{Field: "content", From: "v" + defVersion + " " + short(defHash), To: "new version " + short(doc.Hash)})
 		}
 	}
-	missing := awsx.MissingTags(tags, env.NameTags(name))
-	if len(missing) > 0 {
-		diff = append(diff, migration.FieldDiff{Field: "tags", From: "(missing)", To: fmt.Sprint(slices.Sorted(maps.Keys(missing)))})
-	}
-	if len(diff) == 0 {
+	c.Tags(tags, env.NameTags(name), func(missing map[string]string) error {
+		if _, err := api.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: types.ResourceTypeForTaggingDocument, ResourceId: aws.String(name), Tags: ssmTags(missing)}); err != nil {
+			return fmt.Errorf("tag: %w", err)
+		}
+		return nil
+	})
+	change := migration.Change{Kind: KindDocument, Name: name, ID: doc.ARN}
+	if !c.Changed() {
 		if found.Status != types.DocumentStatusActive {
 			// A run that stopped while the version was being created.
 			if err := waitActive(ctx, env, api, name, defVersion); err != nil {
@@ -218,7 +221,9 @@ func convergeDocument(ctx context.Context, env migration.Env, api DocumentAPI, s
 			}
 		}
 		doc.Version = defVersion
-		env.Report(migration.Change{Kind: KindDocument, Name: name, ID: doc.ARN, Action: migration.ActionNoop})
+		if err := c.Apply(env, change); err != nil { // reports noop
+			return Document{}, err
+		}
 		return doc, nil
 	}
 	if env.DryRun {
@@ -226,14 +231,17 @@ func convergeDocument(ctx context.Context, env migration.Env, api DocumentAPI, s
 		if newVersion {
 			doc.Version = migration.Pending(name)
 		}
-		env.Report(migration.Change{Kind: KindDocument, Name: name, ID: doc.ARN, Action: migration.ActionUpdate, Diff: diff})
+		if err := c.Apply(env, change); err != nil { // reports the update, writes nothing
+			return Document{}, err
+		}
 		return doc, nil
 	}
-	if len(missing) > 0 {
-		if _, err := api.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: types.ResourceTypeForTaggingDocument, ResourceId: aws.String(name), Tags: ssmTags(missing)}); err != nil {
-			return Document{}, fmt.Errorf("tag: %w", err)
-		}
+	// Tags first; then the version, whose diff entry (diff[0]) may change
+	// with SSM's answer, so this Ensure reports its Change itself.
+	if err := c.Run(env); err != nil {
+		return Document{}, err
 	}
+	diff := c.Diff()
 	if newVersion {
 		out, err := api.UpdateDocument(ctx, &ssm.UpdateDocumentInput{
 			Name:            aws.String(name),
@@ -266,7 +274,8 @@ func convergeDocument(ctx context.Context, env migration.Env, api DocumentAPI, s
 		}
 	}
 	doc.Version = target
-	env.Report(migration.Change{Kind: KindDocument, Name: name, ID: doc.ARN, Action: migration.ActionUpdate, Diff: diff})
+	change.Action, change.Diff = migration.ActionUpdate, diff
+	env.Report(change)
 	return doc, nil
 }
 
