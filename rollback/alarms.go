@@ -288,9 +288,9 @@ func alarmTags(ctx context.Context, api AlarmsAPI, arn string) (map[string]strin
 	return have, nil
 }
 
-// ownership checks an existing alarm carries the env's ownership tag and
-// returns the tags it lacks.
-func ownership(ctx context.Context, env migration.Env, api AlarmsAPI, arn, name string) (map[string]string, error) {
+// ownedTags returns the tags of an existing alarm, after checking it
+// carries the env's ownership tag.
+func ownedTags(ctx context.Context, env migration.Env, api AlarmsAPI, arn string) (map[string]string, error) {
 	have, err := alarmTags(ctx, api, arn)
 	if err != nil {
 		return nil, err
@@ -298,7 +298,17 @@ func ownership(ctx context.Context, env migration.Env, api AlarmsAPI, arn, name 
 	if !env.Owns(have) {
 		return nil, fmt.Errorf("alarm %s exists without the ownership tag %s=%s; refusing to adopt it", arn, migration.OwnerTag, env.Suffix)
 	}
-	return awsx.MissingTags(have, env.NameTags(name)), nil
+	return have, nil
+}
+
+// tagAlarm returns the write that adds missing tags to the alarm arn.
+func tagAlarm(ctx context.Context, api AlarmsAPI, arn string) func(missing map[string]string) error {
+	return func(missing map[string]string) error {
+		if _, err := api.TagResource(ctx, &cloudwatch.TagResourceInput{ResourceARN: aws.String(arn), Tags: cwTags(missing)}); err != nil {
+			return fmt.Errorf("tag: %w", err)
+		}
+		return nil
+	}
 }
 
 // EnsureAlarm makes the alarm of a rule exist and converge: the rule's
@@ -351,32 +361,21 @@ func ensureAlarm(ctx context.Context, env migration.Env, api AlarmsAPI, spec Ala
 		return Alarm{Name: name, ARN: arn}, nil
 	}
 	arn = aws.ToString(metric.AlarmArn)
-	missing, err := ownership(ctx, env, api, arn, name)
+	tags, err := ownedTags(ctx, env, api, arn)
 	if err != nil {
 		return Alarm{}, err
 	}
-	diff := diffConfigs(configOfAlarm(*metric), configOfInput(want))
-	drift := len(diff) > 0
-	if len(missing) > 0 {
-		diff = append(diff, migration.FieldDiff{Field: "tags", From: "(missing)", To: strings.Join(sortedKeys(missing), ",")})
-	}
-	if len(diff) == 0 {
-		env.Report(migration.Change{Kind: KindAlarm, Name: name, ID: arn, Action: migration.ActionNoop})
-		return Alarm{Name: name, ARN: arn}, nil
-	}
-	if !env.DryRun {
-		if drift {
-			if _, err := api.PutMetricAlarm(ctx, want); err != nil {
-				return Alarm{}, fmt.Errorf("update: %w", err)
-			}
+	var c migration.Converge
+	c.FixAll(diffConfigs(configOfAlarm(*metric), configOfInput(want)), func() error {
+		if _, err := api.PutMetricAlarm(ctx, want); err != nil {
+			return fmt.Errorf("update: %w", err)
 		}
-		if len(missing) > 0 {
-			if _, err := api.TagResource(ctx, &cloudwatch.TagResourceInput{ResourceARN: aws.String(arn), Tags: cwTags(missing)}); err != nil {
-				return Alarm{}, fmt.Errorf("tag: %w", err)
-			}
-		}
+		return nil
+	})
+	c.Tags(tags, env.NameTags(name), tagAlarm(ctx, api, arn))
+	if err := c.Apply(env, migration.Change{Kind: KindAlarm, Name: name, ID: arn}); err != nil {
+		return Alarm{}, err
 	}
-	env.Report(migration.Change{Kind: KindAlarm, Name: name, ID: arn, Action: migration.ActionUpdate, Diff: diff})
 	return Alarm{Name: name, ARN: arn}, nil
 }
 
@@ -467,7 +466,7 @@ func ensureComposite(ctx context.Context, env migration.Env, api AlarmsAPI, spec
 		return Alarm{Name: name, ARN: arn}, nil
 	}
 	arn = aws.ToString(composite.AlarmArn)
-	missing, err := ownership(ctx, env, api, arn, name)
+	tags, err := ownedTags(ctx, env, api, arn)
 	if err != nil {
 		return Alarm{}, err
 	}
@@ -480,28 +479,17 @@ func ensureComposite(ctx context.Context, env migration.Env, api AlarmsAPI, spec
 		"rule": aws.ToString(want.AlarmRule), "description": aws.ToString(want.AlarmDescription), "actionsEnabled": "true",
 		"alarmActions": sortedJoin(want.AlarmActions), "okActions": sortedJoin(want.OKActions), "insufficientDataActions": "",
 	}
-	diff := diffConfigs(have, wantCfg)
-	drift := len(diff) > 0
-	if len(missing) > 0 {
-		diff = append(diff, migration.FieldDiff{Field: "tags", From: "(missing)", To: strings.Join(sortedKeys(missing), ",")})
-	}
-	if len(diff) == 0 {
-		env.Report(migration.Change{Kind: KindCompositeAlarm, Name: name, ID: arn, Action: migration.ActionNoop})
-		return Alarm{Name: name, ARN: arn}, nil
-	}
-	if !env.DryRun {
-		if drift {
-			if _, err := api.PutCompositeAlarm(ctx, want); err != nil {
-				return Alarm{}, fmt.Errorf("update: %w", err)
-			}
+	var c migration.Converge
+	c.FixAll(diffConfigs(have, wantCfg), func() error {
+		if _, err := api.PutCompositeAlarm(ctx, want); err != nil {
+			return fmt.Errorf("update: %w", err)
 		}
-		if len(missing) > 0 {
-			if _, err := api.TagResource(ctx, &cloudwatch.TagResourceInput{ResourceARN: aws.String(arn), Tags: cwTags(missing)}); err != nil {
-				return Alarm{}, fmt.Errorf("tag: %w", err)
-			}
-		}
+		return nil
+	})
+	c.Tags(tags, env.NameTags(name), tagAlarm(ctx, api, arn))
+	if err := c.Apply(env, migration.Change{Kind: KindCompositeAlarm, Name: name, ID: arn}); err != nil {
+		return Alarm{}, err
 	}
-	env.Report(migration.Change{Kind: KindCompositeAlarm, Name: name, ID: arn, Action: migration.ActionUpdate, Diff: diff})
 	return Alarm{Name: name, ARN: arn}, nil
 }
 

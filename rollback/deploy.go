@@ -314,10 +314,18 @@ func ensureFunction(ctx context.Context, env migration.Env, api FunctionClients,
 	if !env.Owns(got.Tags) {
 		return Function{}, fmt.Errorf("function %s exists without the ownership tag %s=%s; refusing to adopt it", fn.ARN, migration.OwnerTag, env.Suffix)
 	}
-	var diff []migration.FieldDiff
+	var c migration.Converge
 	codeChanged := aws.ToString(cfg.CodeSha256) != sha || !slices.Equal(cfg.Architectures, []lambdatypes.Architecture{FunctionArch})
 	if codeChanged {
-		diff = append(diff, migration.FieldDiff{Field: "codeSha256", From: aws.ToString(cfg.CodeSha256), To: sha})
+		c.Fix("codeSha256", aws.ToString(cfg.CodeSha256), sha, func() error {
+			if err := waitFunction(ctx, env, api.Lambda, name, false); err != nil {
+				return err
+			}
+			if _, err := api.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: spec.Zip, Architectures: []lambdatypes.Architecture{FunctionArch}}); err != nil {
+				return fmt.Errorf("update code: %w", err)
+			}
+			return nil
+		})
 	}
 	var haveEnv map[string]string
 	if cfg.Environment != nil {
@@ -344,59 +352,40 @@ func ensureFunction(ctx context.Context, env migration.Env, api FunctionClients,
 	if !maps.Equal(haveEnv, envVars) {
 		cfgDiff = append(cfgDiff, migration.FieldDiff{Field: "environment", From: "(differs)", To: "spec"})
 	}
-	diff = append(diff, cfgDiff...)
-	missingTags := awsx.MissingTags(got.Tags, env.NameTags(name))
-	if len(missingTags) > 0 {
-		diff = append(diff, migration.FieldDiff{Field: "tags", From: "(missing)", To: strings.Join(sortedKeys(missingTags), ",")})
-	}
+	c.FixAll(cfgDiff, func() error {
+		if err := waitFunction(ctx, env, api.Lambda, name, false); err != nil {
+			return err
+		}
+		if _, err := api.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+			FunctionName: aws.String(name), Role: aws.String(role.ARN), Runtime: FunctionRuntime, Handler: aws.String("bootstrap"),
+			Description: aws.String(functionDescription(env)), MemorySize: aws.Int32(spec.memory()), Timeout: aws.Int32(spec.timeout()),
+			Environment: &lambdatypes.Environment{Variables: envVars}, KMSKeyArn: aws.String(spec.KMSKeyARN),
+			LoggingConfig: &lambdatypes.LoggingConfig{LogGroup: aws.String(lg.Name), LogFormat: lambdatypes.LogFormatJson},
+		}); err != nil {
+			return fmt.Errorf("update configuration: %w", err)
+		}
+		return nil
+	})
+	c.Tags(got.Tags, env.NameTags(name), func(missing map[string]string) error {
+		if _, err := api.Lambda.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(fn.ARN), Tags: missing}); err != nil {
+			return fmt.Errorf("tag: %w", err)
+		}
+		return nil
+	})
 	permDiff, err := syncPermissions(ctx, env, api.Lambda, name, spec, true)
 	if err != nil {
 		return Function{}, err
 	}
-	diff = append(diff, permDiff...)
-	if len(diff) == 0 {
-		env.Report(migration.Change{Kind: KindFunction, Name: name, ID: fn.ARN, Action: migration.ActionNoop})
-		return fn, nil
+	c.FixAll(permDiff, func() error {
+		_, err := syncPermissions(ctx, env, api.Lambda, name, spec, false)
+		return err
+	})
+	if codeChanged || len(cfgDiff) > 0 {
+		c.Then(func() error { return waitFunction(ctx, env, api.Lambda, name, false) })
 	}
-	if !env.DryRun {
-		if codeChanged {
-			if err := waitFunction(ctx, env, api.Lambda, name, false); err != nil {
-				return Function{}, err
-			}
-			if _, err := api.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: spec.Zip, Architectures: []lambdatypes.Architecture{FunctionArch}}); err != nil {
-				return Function{}, fmt.Errorf("update code: %w", err)
-			}
-		}
-		if len(cfgDiff) > 0 {
-			if err := waitFunction(ctx, env, api.Lambda, name, false); err != nil {
-				return Function{}, err
-			}
-			if _, err := api.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
-				FunctionName: aws.String(name), Role: aws.String(role.ARN), Runtime: FunctionRuntime, Handler: aws.String("bootstrap"),
-				Description: aws.String(functionDescription(env)), MemorySize: aws.Int32(spec.memory()), Timeout: aws.Int32(spec.timeout()),
-				Environment: &lambdatypes.Environment{Variables: envVars}, KMSKeyArn: aws.String(spec.KMSKeyARN),
-				LoggingConfig: &lambdatypes.LoggingConfig{LogGroup: aws.String(lg.Name), LogFormat: lambdatypes.LogFormatJson},
-			}); err != nil {
-				return Function{}, fmt.Errorf("update configuration: %w", err)
-			}
-		}
-		if len(missingTags) > 0 {
-			if _, err := api.Lambda.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(fn.ARN), Tags: missingTags}); err != nil {
-				return Function{}, fmt.Errorf("tag: %w", err)
-			}
-		}
-		if len(permDiff) > 0 {
-			if _, err := syncPermissions(ctx, env, api.Lambda, name, spec, false); err != nil {
-				return Function{}, err
-			}
-		}
-		if codeChanged || len(cfgDiff) > 0 {
-			if err := waitFunction(ctx, env, api.Lambda, name, false); err != nil {
-				return Function{}, err
-			}
-		}
+	if err := c.Apply(env, migration.Change{Kind: KindFunction, Name: name, ID: fn.ARN}); err != nil {
+		return Function{}, err
 	}
-	env.Report(migration.Change{Kind: KindFunction, Name: name, ID: fn.ARN, Action: migration.ActionUpdate, Diff: diff})
 	return fn, nil
 }
 
