@@ -464,21 +464,22 @@ func ensureDashboard(ctx context.Context, env migration.Env, api DashboardAPI, s
 	if a := aws.ToString(out.DashboardArn); a != "" {
 		arn = a
 	}
-	if sameJSON(have, text) {
-		env.Report(migration.Change{Kind: KindDashboard, Name: name, ID: arn, Action: migration.ActionNoop})
-		return Dashboard{Name: name, ARN: arn}, nil
-	}
-	var old struct {
-		Widgets []json.RawMessage `json:"widgets"`
-	}
-	_ = json.Unmarshal([]byte(have), &old)
-	if !env.DryRun {
-		if err := put(); err != nil {
-			return Dashboard{}, fmt.Errorf("put: %w", err)
+	var c migration.Converge
+	if !sameJSON(have, text) {
+		var old struct {
+			Widgets []json.RawMessage `json:"widgets"`
 		}
+		_ = json.Unmarshal([]byte(have), &old)
+		c.Fix("body", fmt.Sprintf("%d widgets (differs)", len(old.Widgets)), fmt.Sprintf("%d widgets", len(body.Widgets)), func() error {
+			if err := put(); err != nil {
+				return fmt.Errorf("put: %w", err)
+			}
+			return nil
+		})
 	}
-	env.Report(migration.Change{Kind: KindDashboard, Name: name, ID: arn, Action: migration.ActionUpdate,
-		Diff: []migration.FieldDiff{{Field: "body", From: fmt.Sprintf("%d widgets (differs)", len(old.Widgets)), To: fmt.Sprintf("%d widgets", len(body.Widgets))}}})
+	if err := c.Apply(env, migration.Change{Kind: KindDashboard, Name: name, ID: arn}); err != nil {
+		return Dashboard{}, err
+	}
 	return Dashboard{Name: name, ARN: arn}, nil
 }
 
