@@ -8,6 +8,9 @@
 //     run, clock, change reporter and logger.
 //   - Change and Report: every decision of every Ensure and Delete, rendered
 //     as the plan table or JSON.
+//   - Converge: how every Ensure converges a resource that exists — the
+//     fields that differ (the env's tags among them) and the writes that fix
+//     them, applied unless a dry run and reported as one update or noop.
 //   - Pending: placeholder IDs that let a dry run plan a whole graph.
 //   - Phase: the migration lifecycle and its legal transitions.
 //   - Runbook: a DAG of steps, applied in parallel (bounded), planned as a
