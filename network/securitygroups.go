@@ -466,7 +466,7 @@ func ownedGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI, 
 	return out, nil
 }
 
-// DeleteSecurityGroups deletes the env's four workload groups. It first
+// DeleteSecurityGroups deletes the env's five groups. It first
 // revokes every rule of these groups (their rules reference each other,
 // which would block the deletes), then deletes each, retrying
 // DependencyViolation on the env clock while network interfaces (RDS, DMS)
