@@ -18,14 +18,16 @@ import (
 // DataSync is the fake DataSync client. Get it with Cloud.DataSync.
 //
 // Agents are scripted (AddAgent, SetAgentStatus): they run on-premises and
-// are activated by hand. NFS, SMB and S3 locations, tasks and task
-// executions follow the API: an S3 location needs a bucket of this account
+// are activated by hand. NFS, SMB, S3 and EFS (datasync_efs.go)
+// locations, tasks and task executions follow the API: an S3 location
+// needs a bucket of this account
 // and a role DataSync can assume (a role not visible yet fails the create,
 // as IAM propagation does); an execution goes LAUNCHING → PREPARING →
 // TRANSFERRING → VERIFYING → SUCCESS on the fake clock, moving the bytes
 // of the source (SetSourceData, ChangeSourceData) at the task's
-// BytesPerSecond, and writes objects into the destination bucket when it
-// succeeds. FailNextExecution scripts a failure.
+// BytesPerSecond, and writes objects into the destination bucket, or adds
+// the bytes to the destination file system, when it succeeds.
+// FailNextExecution scripts a failure.
 //
 // Errors are InvalidRequestException, as DataSync reports a missing
 // resource too.
@@ -53,7 +55,7 @@ type dsAgent struct {
 
 type dsLocation struct {
 	ARN        string            `json:"arn"`
-	Type       string            `json:"type"` // NFS, SMB, S3
+	Type       string            `json:"type"` // NFS, SMB, S3, EFS
 	Hostname   string            `json:"hostname,omitempty"`
 	Subdir     string            `json:"subdir"`
 	AgentARNs  []string          `json:"agentArns,omitempty"`
@@ -72,6 +74,14 @@ type dsLocation struct {
 	Files        int64 `json:"files,omitempty"`
 	ChangedBytes int64 `json:"changedBytes,omitempty"`
 	ChangedFiles int64 `json:"changedFiles,omitempty"`
+	// An EFS location: its file system, the subnet and security groups of
+	// DataSync's network interfaces, the role DataSync mounts with and
+	// the in-transit encryption. Hostname is "<region>.<file system ID>".
+	FileSystemID      string   `json:"fileSystemId,omitempty"`
+	SubnetARN         string   `json:"subnetArn,omitempty"`
+	SecurityGroupARNs []string `json:"securityGroupArns,omitempty"`
+	AccessRoleARN     string   `json:"accessRoleArn,omitempty"`
+	InTransit         string   `json:"inTransitEncryption,omitempty"`
 }
 
 type dsTask struct {
@@ -813,7 +823,8 @@ func (f *DataSync) phase(e *dsExecution) (types.TaskExecutionStatus, int64) {
 }
 
 // settle applies every execution that has succeeded: the task is synced,
-// the source's changes are consumed and the files land in the bucket.
+// the source's changes are consumed and the files land in the bucket or
+// on the file system of the destination.
 // Call with mu held.
 func (f *DataSync) settle() {
 	s := f.st()
@@ -839,6 +850,10 @@ func (f *DataSync) settle() {
 			src.ChangedBytes, src.ChangedFiles = 0, 0
 		}
 		dst := s.Locations[t.Dest]
+		if dst != nil && dst.Type == "EFS" {
+			f.c.EFS().addDataLocked(dst.FileSystemID, e.Bytes) // the files are on the file system
+			continue
+		}
 		if dst == nil || dst.Type != "S3" || e.Files == 0 {
 			continue
 		}
