@@ -32,6 +32,9 @@ type DataSyncAPI interface {
 	UpdateLocationNfs(context.Context, *datasync.UpdateLocationNfsInput, ...func(*datasync.Options)) (*datasync.UpdateLocationNfsOutput, error)
 	UpdateLocationSmb(context.Context, *datasync.UpdateLocationSmbInput, ...func(*datasync.Options)) (*datasync.UpdateLocationSmbOutput, error)
 	UpdateLocationS3(context.Context, *datasync.UpdateLocationS3Input, ...func(*datasync.Options)) (*datasync.UpdateLocationS3Output, error)
+	CreateLocationEfs(context.Context, *datasync.CreateLocationEfsInput, ...func(*datasync.Options)) (*datasync.CreateLocationEfsOutput, error)
+	DescribeLocationEfs(context.Context, *datasync.DescribeLocationEfsInput, ...func(*datasync.Options)) (*datasync.DescribeLocationEfsOutput, error)
+	UpdateLocationEfs(context.Context, *datasync.UpdateLocationEfsInput, ...func(*datasync.Options)) (*datasync.UpdateLocationEfsOutput, error)
 	ListLocations(context.Context, *datasync.ListLocationsInput, ...func(*datasync.Options)) (*datasync.ListLocationsOutput, error)
 	DeleteLocation(context.Context, *datasync.DeleteLocationInput, ...func(*datasync.Options)) (*datasync.DeleteLocationOutput, error)
 	ListTagsForResource(context.Context, *datasync.ListTagsForResourceInput, ...func(*datasync.Options)) (*datasync.ListTagsForResourceOutput, error)
@@ -78,8 +81,8 @@ type FileTarget string
 const (
 	// FileTargetS3 is an S3 bucket (EnsureBucket): the default.
 	FileTargetS3 FileTarget = "s3"
-	// FileTargetEFS is an EFS file system. Not supported yet: the
-	// library does not depend on the EFS SDK module; Validate rejects it.
+	// FileTargetEFS is an EFS file system (EnsureFileSystem), for servers
+	// that keep reading the share over NFS after the cutover.
 	FileTargetEFS FileTarget = "efs"
 )
 
@@ -118,19 +121,29 @@ type FileShareSpec struct {
 	SMBVersion string
 }
 
-// FileTransferSpec describes the migration of the file share: an S3
-// bucket target, the DataSync role, the source and destination locations,
-// the task and its CloudWatch logs.
+// FileTransferSpec describes the migration of the file share: the target
+// (an S3 bucket or an EFS file system), the DataSync role, the source and
+// destination locations, the task and its CloudWatch logs.
 type FileTransferSpec struct {
-	// Target is FileTargetS3 (the default when empty).
+	// Target is FileTargetS3 (the default when empty) or FileTargetEFS.
 	Target FileTarget
 	// Source is the on-premises share.
 	Source FileShareSpec
-	// KMSKeyARN is the env key: it encrypts the bucket and the log group.
+	// KMSKeyARN is the env key: it encrypts the bucket or the file system,
+	// and the log group.
 	KMSKeyARN string
 	// BucketSubdirectory is the prefix the files land under, "/" by
-	// default.
+	// default. S3 target only.
 	BucketSubdirectory string
+	// EFS is the file system of an EFS target (FileTargetEFS only): its
+	// VPC, private subnets and client security groups are required (see
+	// FileSystemSpec). Leave EFS.KMSKeyARN empty (KMSKeyARN encrypts it)
+	// and EFS.RootAccessRoleARNs empty (the transfer gives root access to
+	// its DataSync role, DataSyncEFSRoleSpec, and to no one else).
+	EFS FileSystemSpec
+	// EFSSubdirectory is the directory of the file system the files land
+	// in, "/" by default. EFS target only.
+	EFSSubdirectory string
 	// BytesPerSecond caps the transfer's bandwidth, so that it leaves room
 	// on the VPN or Direct Connect link for replication and users; -1 means
 	// unlimited, and must be said explicitly. Required.
@@ -141,7 +154,8 @@ type FileTransferSpec struct {
 	// LogRetentionDays is one of LogRetentionDays; 90 when zero.
 	LogRetentionDays int
 	// ForceDeleteObjects lets DeleteFileTransfer destroy the bucket with
-	// the migrated files in it (see BucketSpec.ForceDeleteObjects).
+	// the migrated files in it (see BucketSpec.ForceDeleteObjects). S3
+	// target only; an EFS target has EFS.ForceDeleteData.
 	ForceDeleteObjects bool
 }
 
@@ -158,10 +172,13 @@ func (s FileTransferSpec) Validate() error {
 	var errs []error
 	switch s.Target {
 	case "", FileTargetS3:
+		if !s.EFS.isZero() || s.EFSSubdirectory != "" {
+			errs = append(errs, errors.New("transfer.efs: set, but the target is s3"))
+		}
 	case FileTargetEFS:
-		errs = append(errs, errors.New("transfer.target: efs is not supported: the library does not depend on the EFS SDK module; use s3 (EnsureBucket)"))
+		errs = append(errs, s.validateEFS())
 	default:
-		errs = append(errs, fmt.Errorf("transfer.target: %q is not s3", s.Target))
+		errs = append(errs, fmt.Errorf("transfer.target: %q is not s3 or efs", s.Target))
 	}
 	src := s.Source
 	switch src.Protocol {
@@ -220,6 +237,50 @@ func (s FileTransferSpec) Validate() error {
 		errs = append(errs, fmt.Errorf("transfer.logRetentionDays: %d is not one of %v", s.LogRetentionDays, LogRetentionDays))
 	}
 	return errors.Join(errs...)
+}
+
+// validateEFS checks the fields of an EFS target.
+func (s FileTransferSpec) validateEFS() error {
+	var errs []error
+	if s.BucketSubdirectory != "" {
+		errs = append(errs, errors.New("transfer.bucketSubdirectory: set, but the target is efs (see efsSubdirectory)"))
+	}
+	if s.ForceDeleteObjects {
+		errs = append(errs, errors.New("transfer.forceDeleteObjects: set, but the target is efs (see efs.forceDeleteData)"))
+	}
+	if s.EFS.KMSKeyARN != "" {
+		errs = append(errs, errors.New("transfer.efs.kmsKeyArn: leave empty: transfer.kmsKeyArn encrypts the file system"))
+	}
+	if len(s.EFS.RootAccessRoleARNs) > 0 {
+		errs = append(errs, errors.New("transfer.efs.rootAccessRoleArns: leave empty: the transfer gives root access to its DataSync role only"))
+	}
+	if s.EFSSubdirectory != "" && (!strings.HasPrefix(s.EFSSubdirectory, "/") || len(s.EFSSubdirectory) > 4096) {
+		errs = append(errs, fmt.Errorf("transfer.efsSubdirectory: %q must be an absolute path (at most 4096 characters)", s.EFSSubdirectory))
+	}
+	errs = append(errs, s.EFS.validateFields("transfer.efs"))
+	return errors.Join(errs...)
+}
+
+// isZero reports whether no field of the spec is set.
+func (s FileSystemSpec) isZero() bool {
+	return s.KMSKeyARN == "" && s.VPCID == "" && len(s.SubnetIDs) == 0 && len(s.ClientSecurityGroupIDs) == 0 && len(s.ClientRoleARNs) == 0 &&
+		len(s.RootAccessRoleARNs) == 0 && s.ThroughputMode == "" && s.ProvisionedThroughputMiBps == 0 && s.TransitionToIA == "" && !s.DisableBackup && !s.ForceDeleteData
+}
+
+// fileSystemSpec returns the spec of an EFS target's file system: the
+// transfer's key, root access for the DataSync role.
+func (s FileTransferSpec) fileSystemSpec(env Env) FileSystemSpec {
+	fs := s.EFS
+	fs.KMSKeyARN = s.KMSKeyARN
+	fs.RootAccessRoleARNs = []string{RoleARN(env, DataSyncEFSRoleSpec(env))}
+	return fs
+}
+
+func (s FileTransferSpec) efsSubdir() string {
+	if s.EFSSubdirectory == "" {
+		return "/"
+	}
+	return s.EFSSubdirectory
 }
 
 // validateIn checks what needs the env: the agents serve one account and
@@ -1088,18 +1149,40 @@ func DeleteTransferTask(ctx context.Context, env Env, api DataSyncAPI, spec File
 }
 
 // FileTransferClients are the clients EnsureFileTransfer and
-// DeleteFileTransfer use. Secrets may be nil for an NFS share.
+// DeleteFileTransfer use. Secrets may be nil for an NFS share; S3 may be
+// nil for an EFS target, EFS and EC2 for an S3 target.
 type FileTransferClients struct {
 	S3       S3API
 	DataSync DataSyncAPI
 	IAM      IAMAPI
 	Logs     DataSyncLogsAPI
 	Secrets  SecretReader
+	EFS      EFSAPI
+	EC2      EFSNetworkAPI
+}
+
+// check reports a client the spec's target needs and c lacks.
+func (c FileTransferClients) check(spec FileTransferSpec) error {
+	if c.DataSync == nil || c.IAM == nil || c.Logs == nil {
+		return errors.New("clients: DataSync, IAM and Logs are required")
+	}
+	if spec.Target == FileTargetEFS && (c.EFS == nil || c.EC2 == nil) {
+		return errors.New("clients: an EFS target needs the EFS and EC2 clients")
+	}
+	if spec.Target != FileTargetEFS && c.S3 == nil {
+		return errors.New("clients: an S3 target needs the S3 client")
+	}
+	return nil
 }
 
 // FileTransfer is the ensured file transfer.
 type FileTransfer struct {
-	Bucket         Bucket
+	// Bucket is the S3 target's bucket (zero for an EFS target).
+	Bucket Bucket
+	// FileSystem is the EFS target's file system (zero for an S3 target).
+	FileSystem FileSystem
+	// Role is the DataSync role: DataSyncRoleSpec's for an S3 target,
+	// DataSyncEFSRoleSpec's for an EFS target.
 	Role           Role
 	LogGroup       LogGroup
 	SourceLocation Location
@@ -1111,9 +1194,21 @@ type FileTransfer struct {
 // (EnsureBucket), the DataSync role (EnsureDataSyncRole), the log group
 // and its resource policy (EnsureDataSyncLogs), the source and destination
 // locations and the task. Each reports its own Change. Idempotent.
+//
+// For an EFS target (FileTargetEFS) the bucket and the S3 role give way
+// to the DataSync EFS role (DataSyncEFSRoleSpec) first and, after the
+// source location, the file system with its security group and mount
+// targets (EnsureFileSystem) and the EFS location (EnsureEFSLocation);
+// the task is the same.
 func EnsureFileTransfer(ctx context.Context, env Env, c FileTransferClients, spec FileTransferSpec) (FileTransfer, error) {
 	if err := spec.validateIn(env); err != nil {
 		return FileTransfer{}, fmt.Errorf("ensure file transfer: %w", err)
+	}
+	if err := c.check(spec); err != nil {
+		return FileTransfer{}, fmt.Errorf("ensure file transfer: %w", err)
+	}
+	if spec.Target == FileTargetEFS {
+		return ensureEFSFileTransfer(ctx, env, c, spec)
 	}
 	var ft FileTransfer
 	var err error
@@ -1145,12 +1240,23 @@ func EnsureFileTransfer(ctx context.Context, env Env, c FileTransferClients, spe
 // files, unless spec.ForceDeleteObjects. Every step runs even when one
 // fails (except that nothing is deleted under a running task), and every
 // error is returned.
+//
+// For an EFS target the file system goes (DeleteFileSystem: refused while
+// it holds the migrated files, unless spec.EFS.ForceDeleteData) before
+// the DataSync EFS role, which is kept while the file system stays: its
+// policy names the role.
 func DeleteFileTransfer(ctx context.Context, env Env, c FileTransferClients, spec FileTransferSpec) error {
 	if err := spec.validateIn(env); err != nil {
 		return fmt.Errorf("delete file transfer: %w", err)
 	}
+	if err := c.check(spec); err != nil {
+		return fmt.Errorf("delete file transfer: %w", err)
+	}
 	if err := DeleteTransferTask(ctx, env, c.DataSync, spec); err != nil {
 		return err // the locations are in use by the running task
+	}
+	if spec.Target == FileTargetEFS {
+		return deleteEFSFileTransfer(ctx, env, c, spec)
 	}
 	return errors.Join(
 		DeleteSourceLocation(ctx, env, c.DataSync, spec),

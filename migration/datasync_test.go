@@ -639,7 +639,9 @@ func TestFileTransferSpecValidate(t *testing.T) {
 		edit func(*migration.FileTransferSpec)
 		want string
 	}{
-		{func(s *migration.FileTransferSpec) { s.Target = migration.FileTargetEFS }, "transfer.target: efs is not supported"},
+		{func(s *migration.FileTransferSpec) { s.Target = "fsx" }, "transfer.target: \"fsx\" is not s3 or efs"},
+		{func(s *migration.FileTransferSpec) { s.Target = migration.FileTargetEFS }, "transfer.efs.vpcId"},
+		{func(s *migration.FileTransferSpec) { s.EFSSubdirectory = "/x" }, "transfer.efs: set, but the target is s3"},
 		{func(s *migration.FileTransferSpec) { s.Source.Protocol = "FTP" }, "transfer.source.protocol"},
 		{func(s *migration.FileTransferSpec) { s.Source.ServerHostname = "bad host" }, "transfer.source.serverHostname"},
 		{func(s *migration.FileTransferSpec) { s.Source.Subdirectory = "exports" }, "transfer.source.subdirectory"},

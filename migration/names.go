@@ -111,6 +111,7 @@ var Kinds = []NameKind{
 	{Prefix: "cloudendure-replication", Rule: RuleIAMRole},
 	{Prefix: "migration-files", Rule: RuleS3Bucket, Reserve: len("-123456789012")},
 	{Prefix: "datasync-s3-access", Rule: RuleIAMRole},
+	{Prefix: "datasync-efs-access", Rule: RuleIAMRole},
 	{Prefix: "datasync-task-files", Rule: RuleDataSync},
 	{Prefix: "datasync-source-files", Rule: RuleDataSync},
 	{Prefix: "datasync-target-files", Rule: RuleDataSync},
