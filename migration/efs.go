@@ -396,17 +396,25 @@ func ensureFileSystem(ctx context.Context, env Env, c FileSystemClients, spec Fi
 		if !env.DryRun {
 			return FileSystem{}, fmt.Errorf("a parent ID is a dry-run placeholder (%v); apply its parent first", slices.DeleteFunc(spec.parents(), func(id string) bool { return !IsPending(id) }))
 		}
-		return plannedFileSystem(env, spec, name, Pending(FileSystemSecurityGroupName(env))), nil
+		sg := Pending(FileSystemSecurityGroupName(env))
+		env.Report(Change{Kind: KindSecurityGroup, Name: FileSystemSecurityGroupName(env), ID: sg, Action: ActionCreate})
+		return plannedFileSystem(env, spec, name, sg), nil
 	}
+	// Everything that can refuse is read before the first write.
 	zones, err := subnetZones(ctx, c.EC2, spec)
 	if err != nil {
 		return FileSystem{}, err
 	}
-	sg, err := ensureFileSystemGroup(ctx, env, c.EC2, spec)
+	d, err := findFileSystem(ctx, env, c.EFS)
 	if err != nil {
 		return FileSystem{}, err
 	}
-	d, err := findFileSystem(ctx, env, c.EFS)
+	if d != nil {
+		if err := checkImmutable(d, spec); err != nil {
+			return FileSystem{}, err
+		}
+	}
+	sg, err := ensureFileSystemGroup(ctx, env, c.EC2, spec)
 	if err != nil {
 		return FileSystem{}, err
 	}
@@ -429,11 +437,8 @@ func ensureFileSystem(ctx context.Context, env Env, c FileSystemClients, spec Fi
 }
 
 // plannedFileSystem reports the creates of a plan whose file system is
-// still to be made.
+// still to be made, with its mount targets.
 func plannedFileSystem(env Env, spec FileSystemSpec, name, sg string) FileSystem {
-	if IsPending(sg) {
-		env.Report(Change{Kind: KindSecurityGroup, Name: FileSystemSecurityGroupName(env), ID: sg, Action: ActionCreate})
-	}
 	id := Pending(name)
 	env.Report(Change{Kind: KindFileSystem, Name: name, ID: id, Action: ActionCreate})
 	fs := FileSystem{Name: name, ID: id, ARN: id, SecurityGroupID: sg}
@@ -598,13 +603,8 @@ func waitFileSystem(ctx context.Context, env Env, api EFSAPI, id string) (*efsty
 // is reported as the create; any other is reported as update or noop.
 func convergeFileSystem(ctx context.Context, env Env, api EFSAPI, spec FileSystemSpec, name string, d *efstypes.FileSystemDescription, created bool) error {
 	id := aws.ToString(d.FileSystemId)
-	switch {
-	case !aws.ToBool(d.Encrypted):
-		return fmt.Errorf("encryption is immutable: file system %s is not encrypted; EFS cannot encrypt an existing file system: copy its data to a new one", id)
-	case aws.ToString(d.KmsKeyId) != spec.KMSKeyARN:
-		return fmt.Errorf("kms key is immutable: file system %s is encrypted with %s, the spec wants %s; EFS cannot re-encrypt a file system", id, aws.ToString(d.KmsKeyId), spec.KMSKeyARN)
-	case d.PerformanceMode != efstypes.PerformanceModeGeneralPurpose:
-		return fmt.Errorf("performance mode is immutable: file system %s is %s, the library uses %s", id, d.PerformanceMode, efstypes.PerformanceModeGeneralPurpose)
+	if err := checkImmutable(d, spec); err != nil {
+		return err
 	}
 	var c Converge
 	switch d.LifeCycleState {
@@ -629,6 +629,22 @@ func convergeFileSystem(ctx context.Context, env Env, api EFSAPI, spec FileSyste
 		return nil
 	}
 	return c.Apply(env, ch)
+}
+
+// checkImmutable refuses a file system whose encryption, key or
+// performance mode differs from the spec's: EFS cannot change them, and
+// the library never replaces a file system that holds data.
+func checkImmutable(d *efstypes.FileSystemDescription, spec FileSystemSpec) error {
+	id := aws.ToString(d.FileSystemId)
+	switch {
+	case !aws.ToBool(d.Encrypted):
+		return fmt.Errorf("encryption is immutable: file system %s is not encrypted; EFS cannot encrypt an existing file system: copy its data to a new one", id)
+	case aws.ToString(d.KmsKeyId) != spec.KMSKeyARN:
+		return fmt.Errorf("kms key is immutable: file system %s is encrypted with %s, the spec wants %s; EFS cannot re-encrypt a file system", id, aws.ToString(d.KmsKeyId), spec.KMSKeyARN)
+	case d.PerformanceMode != efstypes.PerformanceModeGeneralPurpose:
+		return fmt.Errorf("performance mode is immutable: file system %s is %s, the library uses %s", id, d.PerformanceMode, efstypes.PerformanceModeGeneralPurpose)
+	}
+	return nil
 }
 
 // fileSystemDiff records what differs between the file system and the
