@@ -567,7 +567,9 @@ func TestFileSystemSpecValidate(t *testing.T) {
 		want string
 	}{
 		{func(s *migration.FileSystemSpec) { s.KMSKeyARN = "" }, "fileSystem.kmsKeyArn"},
-		{func(s *migration.FileSystemSpec) { s.KMSKeyARN = "arn:aws:kms:us-east-1:123456789012:alias/migration-dev" }, "an alias cannot be compared"},
+		{func(s *migration.FileSystemSpec) {
+			s.KMSKeyARN = "arn:aws:kms:us-east-1:123456789012:alias/migration-dev"
+		}, "an alias cannot be compared"},
 		{func(s *migration.FileSystemSpec) { s.VPCID = "" }, "fileSystem.vpcId"},
 		{func(s *migration.FileSystemSpec) { s.SubnetIDs = nil }, "fileSystem.subnetIds: 1 to 16"},
 		{func(s *migration.FileSystemSpec) { s.SubnetIDs = []string{"subnet-x"} }, "fileSystem.subnetIds[0]"},
