@@ -413,6 +413,9 @@ func ensureFileSystem(ctx context.Context, env Env, c FileSystemClients, spec Fi
 		if err := checkImmutable(d, spec); err != nil {
 			return FileSystem{}, err
 		}
+		if st := d.LifeCycleState; st != efstypes.LifeCycleStateAvailable && st != efstypes.LifeCycleStateCreating && st != efstypes.LifeCycleStateUpdating {
+			return FileSystem{}, fmt.Errorf("file system %s is %s; wait for it to go and apply again", aws.ToString(d.FileSystemId), st)
+		}
 	}
 	sg, err := ensureFileSystemGroup(ctx, env, c.EC2, spec)
 	if err != nil {

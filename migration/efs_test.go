@@ -343,6 +343,18 @@ func TestEnsureFileSystemTable(t *testing.T) {
 			wantErr: "refusing to adopt it",
 		},
 		{
+			name: "a file system being deleted is refused before any write", fresh: true,
+			setup: func(t *testing.T, f efsFixture, _ migration.FileSystem) {
+				out, err := f.cloud.EFS().CreateFileSystem(ctx, &efs.CreateFileSystemInput{CreationToken: aws.String("cutover-migration-files-dev"), Encrypted: aws.Bool(true), KmsKeyId: aws.String(f.key),
+					Tags: []efstypes.Tag{{Key: aws.String(migration.OwnerTag), Value: aws.String("dev")}}})
+				require.NoError(t, err)
+				_, err = f.cloud.EFS().DeleteFileSystem(ctx, &efs.DeleteFileSystemInput{FileSystemId: out.FileSystemId})
+				require.NoError(t, err)
+			},
+			spec:    efsFixture.spec,
+			wantErr: "is deleting; wait for it to go",
+		},
+		{
 			name: "a look-alike group without the env's tags is not adopted", fresh: true,
 			setup: func(t *testing.T, f efsFixture, _ migration.FileSystem) {
 				_, err := f.cloud.EC2().CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: aws.String(f.vpc), GroupName: aws.String("cutover-sg-efs-dev"), Description: aws.String("x")})
@@ -474,13 +486,17 @@ func TestEnsureFileSystemConvergesUnderThrottlingAndLateVisibility(t *testing.T)
 	fs, _, err := f.ensure(t, f.spec())
 	require.NoError(t, err)
 	f.cloud.SetFaults(fakecloud.Faults{})
-	throttled := 0
+	throttled, late := 0, map[string]bool{}
 	for _, c := range f.cloud.Calls() {
-		if c.Code == "ThrottlingException" || c.Code == "RequestLimitExceeded" {
+		switch c.Code {
+		case "ThrottlingException", "RequestLimitExceeded":
 			throttled++
+		case "FileSystemNotFound", "InvalidGroup.NotFound":
+			late[c.Code] = true
 		}
 	}
 	assert.Positive(t, throttled)
+	assert.Equal(t, map[string]bool{"FileSystemNotFound": true, "InvalidGroup.NotFound": true}, late, "new resources were not visible at first")
 	assert.Equal(t, []string{fs.ID}, f.cloud.EFS().FileSystems())
 	assert.Len(t, f.cloud.EFS().MountTargets(fs.ID), 2)
 	f.cloud.ResetCalls()
