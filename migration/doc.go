@@ -23,9 +23,10 @@
 //     most Regions, is supported for the accounts that still run it), the
 //     replication template, the status reader and the wave steps (test
 //     launch, ready, cutover, finalize) with bounded concurrency.
-//   - The file share: the encrypted, TLS-only S3 target bucket (which
-//     destroy refuses to empty unless told to), the DataSync role,
-//     locations and task, and incremental transfers with their progress.
+//   - The file share: an encrypted, TLS-only target — an S3 bucket or an
+//     EFS file system with its mount targets — which destroy refuses to
+//     empty unless told to; the DataSync role, locations and task, and
+//     incremental transfers with their progress.
 //   - The value types that cross package boundaries (Split, ReplicationLag,
 //     Notification, HistoryEntry, ServerStatus, ...): domain packages never
 //     import each other, so they meet in these.

@@ -74,8 +74,8 @@ func KeyAlias(env Env) string { return "alias/" + env.Name("migration") }
 //     /cutover/<suffix>/ only (the kms:EncryptionContext:aws:logs:arn
 //     condition);
 //   - principals of this account using the key through DynamoDB, Secrets
-//     Manager, SNS, DMS, RDS, EC2 (EBS volumes of server replication), S3
-//     and Lambda in the Region (kms:ViaService and kms:CallerAccount);
+//     Manager, SNS, DMS, RDS, EC2 (EBS volumes of server replication), S3,
+//     Lambda and EFS in the Region (kms:ViaService and kms:CallerAccount);
 //   - CloudWatch alarms and EventBridge, which publish to the encrypted SNS
 //     topic as services and need GenerateDataKey and Decrypt.
 //
@@ -104,7 +104,7 @@ func KeyPolicy(env Env) PolicyDocument {
 			}}},
 		},
 		via("AllowDataStoresViaService", []string{"secretsmanager", "sns", "s3"}, dataActions...),
-		via("AllowGrantsViaService", []string{"dynamodb", "dms", "rds", "ec2", "lambda"}, append(slices.Clone(dataActions), "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")...),
+		via("AllowGrantsViaService", []string{"dynamodb", "dms", "rds", "ec2", "lambda", "elasticfilesystem"}, append(slices.Clone(dataActions), "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")...),
 		Statement{
 			Sid: "AllowAlarmAndEventPublishers", Effect: "Allow", Principal: ServicePrincipal("cloudwatch.amazonaws.com", "events.amazonaws.com"),
 			Action: Strings{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: Strings{"*"},

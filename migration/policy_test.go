@@ -74,7 +74,7 @@ func TestKeyPolicyIsLeastPrivilege(t *testing.T) {
 		assert.True(t, s.Principal.Any)
 		assert.Equal(t, migration.Strings{"123456789012"}, s.Condition["StringEquals"]["kms:CallerAccount"], sid)
 	}
-	assert.ElementsMatch(t, migration.Strings{"dynamodb.us-east-1.amazonaws.com", "dms.us-east-1.amazonaws.com", "rds.us-east-1.amazonaws.com", "ec2.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com"},
+	assert.ElementsMatch(t, migration.Strings{"dynamodb.us-east-1.amazonaws.com", "dms.us-east-1.amazonaws.com", "rds.us-east-1.amazonaws.com", "ec2.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com", "elasticfilesystem.us-east-1.amazonaws.com"},
 		sids["AllowGrantsViaService"].Condition["StringEquals"]["kms:ViaService"])
 
 	// A key policy that opens the key to anyone is refused.

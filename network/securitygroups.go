@@ -43,6 +43,7 @@ const anywhere = "0.0.0.0/0"
 //	     out AppPort  to   app
 //	app: in  AppPort  from web
 //	     out DBPort   to   db;  out 443 to 0.0.0.0/0 (AWS APIs through NAT)
+//	     out 2049 to FileShareCIDR, when set (the EFS file share)
 //	db:  in  DBPort   from app, dms;  no egress
 //	dms: out OnPremDBPort to OnPremCIDR (the source database)
 //	     out DBPort   to   db;  out 443 to 0.0.0.0/0 (Secrets Manager, DMS)
@@ -64,6 +65,10 @@ type SecurityGroupsSpec struct {
 	// web listener: the only place 0.0.0.0/0 (or any block outside the
 	// on-premises network) may be opened for ingress.
 	PublicWebCIDRs []string
+	// FileShareCIDR, when set, lets the application servers reach an NFS
+	// file share (EFS mount targets) in that block: TCP 2049 out. The
+	// share's own group decides who may connect in.
+	FileShareCIDR string
 }
 
 // Validate checks the spec: CIDRs well formed, ports 1..65535, the
@@ -86,6 +91,13 @@ func (s SecurityGroupsSpec) Validate() error {
 	for i, c := range s.PublicWebCIDRs {
 		if _, err := parseCIDR(fmt.Sprintf("securityGroups.publicWebCidrs[%d]", i), c); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if s.FileShareCIDR != "" {
+		if p, err := parseCIDR("securityGroups.fileShareCidr", s.FileShareCIDR); err != nil {
+			errs = append(errs, err)
+		} else if p.Bits() == 0 {
+			errs = append(errs, errors.New("securityGroups.fileShareCidr: 0.0.0.0/0 is not a file share's network"))
 		}
 	}
 	return errors.Join(errs...)
@@ -152,11 +164,13 @@ func (s SecurityGroupsSpec) groups(env migration.Env) []groupSpec {
 	for _, c := range s.PublicWebCIDRs {
 		web = append(web, tcp(s.WebPort, c, false, "declared public web listener"))
 	}
+	app := []rule{tcp(s.AppPort, "web", false, "from the load balancer"), tcp(s.DBPort, "db", true, "to the database"), tcp(443, anywhere, true, "AWS APIs through NAT")}
+	if s.FileShareCIDR != "" {
+		app = append(app, tcp(nfsPort, s.FileShareCIDR, true, "to the NFS file share"))
+	}
 	return []groupSpec{
 		{role: "web", name: env.Name("sg-web"), desc: "cutover web tier load balancer", rules: web},
-		{role: "app", name: env.Name("sg-app"), desc: "cutover application servers", rules: []rule{
-			tcp(s.AppPort, "web", false, "from the load balancer"), tcp(s.DBPort, "db", true, "to the database"), tcp(443, anywhere, true, "AWS APIs through NAT"),
-		}},
+		{role: "app", name: env.Name("sg-app"), desc: "cutover application servers", rules: app},
 		{role: "db", name: env.Name("sg-db"), desc: "cutover target database", rules: []rule{
 			tcp(s.DBPort, "app", false, "from the application servers"), tcp(s.DBPort, "dms", false, "from DMS (full load, CDC, reverse CDC)"),
 		}},
@@ -168,6 +182,9 @@ func (s SecurityGroupsSpec) groups(env migration.Env) []groupSpec {
 		}},
 	}
 }
+
+// nfsPort is NFS's TCP port (EFS mount targets).
+const nfsPort = 2049
 
 // mgnReplicationPort is the TCP port MGN agents send replicated data to on
 // the replication servers.

@@ -89,6 +89,15 @@ func TestEnsureSecurityGroups(t *testing.T) {
 			},
 		},
 		{
+			name: "a file share opens NFS out from the application servers only", setup: ensureOnce,
+			mod:  func(_ *fx, s *network.SecurityGroupsSpec) { s.FileShareCIDR = "10.0.0.0/16" },
+			want: want(update, noop, noop, noop, noop), wantWrites: map[string]int{"AuthorizeSecurityGroupEgress": 1},
+			check: func(t *testing.T, f *fx) {
+				assert.Contains(t, rulesOf(t, f, f.sgs.App), "out tcp/2049 10.0.0.0/16")
+				assert.NotContains(t, rulesOf(t, f, f.sgs.Web), "out tcp/2049 10.0.0.0/16")
+			},
+		},
+		{
 			name: "groups in another VPC are refused", setup: ensureOnce,
 			mod:     func(_ *fx, s *network.SecurityGroupsSpec) { s.VPCID = "vpc-0ffffffffffffffff" },
 			wantErr: "vpc is immutable",
