@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/directconnect"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -42,6 +43,7 @@ import (
 type (
 	ec2API interface {
 		network.EC2API
+		migration.EFSNetworkAPI
 	}
 	iamAPI interface {
 		migration.ReplicationIAMAPI
@@ -114,6 +116,7 @@ type clients struct {
 	mgn        mgnAPI
 	datasync   datasyncAPI
 	s3         migration.S3API
+	efs        migration.EFSAPI
 	ssm        ssmAPI
 
 	// cloud is the simulated cloud in -sim mode, nil against real AWS.
@@ -127,7 +130,7 @@ func simClients(cloud *fakecloud.Cloud) *clients {
 		ec2: cloud.EC2(), kms: cloud.KMS(), iam: cloud.IAM(), logs: cloud.Logs(), dx: cloud.DirectConnect(), resolver: cloud.Resolver(),
 		dms: cloud.DMS(), rds: cloud.RDS(), secrets: cloud.SecretsManager(), route53: cloud.Route53(), dynamodb: cloud.DynamoDB(),
 		sns: cloud.SNS(), cloudwatch: cloud.CloudWatch(), lambda: cloud.Lambda(), mgn: cloud.MGN(), datasync: cloud.DataSync(),
-		s3: cloud.S3(), ssm: cloud.SSM(),
+		s3: cloud.S3(), efs: cloud.EFS(), ssm: cloud.SSM(),
 	}
 }
 
@@ -150,7 +153,7 @@ func awsClients(ctx context.Context, region string) (*clients, error) {
 		rds: rds.NewFromConfig(cfg), secrets: secretsmanager.NewFromConfig(cfg), route53: route53.NewFromConfig(cfg),
 		dynamodb: dynamodb.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg), cloudwatch: cloudwatch.NewFromConfig(cfg),
 		lambda: lambda.NewFromConfig(cfg), mgn: mgn.NewFromConfig(cfg), datasync: datasync.NewFromConfig(cfg),
-		s3: s3.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg),
+		s3: s3.NewFromConfig(cfg), efs: efs.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg),
 	}, nil
 }
 

@@ -20,7 +20,7 @@ var iamPrefix = map[string]string{
 	"Database Migration Service": "dms", "RDS": "rds", "Secrets Manager": "secretsmanager",
 	"Route 53": "route53", "Route53Resolver": "route53resolver", "Direct Connect": "directconnect",
 	"DynamoDB": "dynamodb", "SNS": "sns", "Lambda": "lambda", "mgn": "mgn", "DataSync": "datasync",
-	"S3": "s3", "SSM": "ssm", "STS": "sts",
+	"S3": "s3", "SSM": "ssm", "STS": "sts", "EFS": "elasticfilesystem",
 }
 
 // actionOverrides lists the API operations whose IAM action is not
@@ -44,6 +44,15 @@ var actionOverrides = map[string][]string{
 	"DynamoDB:DescribeContinuousBackups": {"dynamodb:DescribeContinuousBackups"},
 }
 
+// impliedActions are the further actions an operation needs of its
+// caller: the calls AWS makes on the caller's behalf, and tagging in a
+// create call.
+var impliedActions = map[string][]string{
+	"EFS:CreateFileSystem":  {"elasticfilesystem:TagResource"},
+	"EFS:CreateMountTarget": {"ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces", "ec2:CreateNetworkInterface"},
+	"EFS:DeleteMountTarget": {"ec2:DeleteNetworkInterface"},
+}
+
 // operatorPolicy derives the IAM policy an operator needs from the calls
 // the platform made on the simulated cloud: every API operation maps to
 // the action that authorizes it, plus iam:PassRole for the roles the env
@@ -55,6 +64,9 @@ func operatorPolicy(env migration.Env, calls []fakecloud.Call) (migration.Policy
 	var unknown []string
 	for _, c := range calls {
 		key := c.Service + ":" + c.Op
+		for _, a := range impliedActions[key] {
+			actions[a] = true
+		}
 		if acts, ok := actionOverrides[key]; ok {
 			for _, a := range acts {
 				actions[a] = true

@@ -20,6 +20,7 @@ func TestOperatorPolicy(t *testing.T) {
 		{Service: "DynamoDB", Op: "TransactWriteItems", Write: true},
 		{Service: "STS", Op: "GetCallerIdentity"},
 		{Service: "IAM", Op: "CreateRole", Write: true},
+		{Service: "EFS", Op: "CreateMountTarget", Write: true},
 	}
 	p, err := operatorPolicy(env, calls)
 	require.NoError(t, err)
@@ -27,7 +28,8 @@ func TestOperatorPolicy(t *testing.T) {
 	for _, st := range p.Statement {
 		got[st.Sid] = st.Action
 	}
-	assert.Equal(t, []string{"ec2:CreateVpc"}, got["MigrationEc2"], "deduplicated")
+	assert.Equal(t, []string{"ec2:CreateNetworkInterface", "ec2:CreateVpc", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}, got["MigrationEc2"], "deduplicated, with what EFS does on the caller's behalf")
+	assert.Equal(t, []string{"elasticfilesystem:CreateMountTarget"}, got["MigrationElasticfilesystem"])
 	assert.Equal(t, []string{"s3:ListBucket", "s3:PutEncryptionConfiguration"}, got["MigrationS3"])
 	assert.Equal(t, []string{"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, got["MigrationDynamodb"])
 	assert.NotContains(t, got, "MigrationSts", "GetCallerIdentity needs no permission")

@@ -281,13 +281,15 @@ func (p *platform) runbook(opts migration.Options) (*migration.Runbook, error) {
 			},
 		},
 		{
-			Name: "file-transfer", DependsOn: []string{stepKey, stepAgents},
+			// An EFS target's mount targets live in the private subnets and
+			// admit the application servers' group: it is destroyed before them.
+			Name: "file-transfer", DependsOn: []string{stepKey, stepAgents, stepSubnets, stepSGs},
 			Apply: func(ctx context.Context, env migration.Env) (err error) {
-				out.files, err = migration.EnsureFileTransfer(ctx, env, p.fileClients(), s.fileTransferSpec(out.key.ARN, out.agentARNs))
+				out.files, err = migration.EnsureFileTransfer(ctx, env, p.fileClients(), p.fileTransferSpec())
 				return
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
-				return migration.DeleteFileTransfer(ctx, env, p.fileClients(), s.fileTransferSpec(out.key.ARN, out.agentARNs))
+				return migration.DeleteFileTransfer(ctx, env, p.fileClients(), p.fileTransferSpec())
 			},
 		},
 	}
@@ -380,7 +382,12 @@ func (p *platform) resolverClients() network.ResolverClients {
 }
 
 func (p *platform) fileClients() migration.FileTransferClients {
-	return migration.FileTransferClients{S3: p.c.s3, DataSync: p.c.datasync, IAM: p.c.iam, Logs: p.c.logs, Secrets: p.c.secrets}
+	return migration.FileTransferClients{S3: p.c.s3, DataSync: p.c.datasync, IAM: p.c.iam, Logs: p.c.logs, Secrets: p.c.secrets, EFS: p.c.efs, EC2: p.c.ec2}
+}
+
+func (p *platform) fileTransferSpec() migration.FileTransferSpec {
+	o := p.out
+	return p.spec.fileTransferSpec(o.key.ARN, o.agentARNs, o.vpc.ID, o.subnets.PrivateIDs(), o.sgs.App)
 }
 
 func (p *platform) functionClients() rollback.FunctionClients {

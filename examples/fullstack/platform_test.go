@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -112,4 +114,59 @@ func ownedByPath(t *testing.T, cloud *fakecloud.Cloud, env migration.Env) map[st
 		}
 	}
 	return n
+}
+
+// TestEFSTarget: with files.target efs, the share lands on an encrypted
+// EFS file system in the private subnets that the application servers may
+// mount; it plans, applies, converges and destroys like the S3 target.
+func TestEFSTarget(t *testing.T) {
+	ctx := context.Background()
+	a, cloud, _ := testApp(t, 0)
+	spec, err := loadSpec(writeSpec(t, [2]string{"target: s3", "target: efs"}, [2]string{"forceDeleteObjects: false", "forceDeleteObjects: true"}))
+	require.NoError(t, err)
+	require.NoError(t, spec.Validate())
+	a.spec = spec
+	a.use(a.clients, a.world)
+	rb, err := a.runbook(true)
+	require.NoError(t, err)
+
+	plan := &migration.Report{}
+	require.NoError(t, rb.Plan(ctx, a.env(plan)))
+	kinds := map[string]int{}
+	for _, c := range plan.Changes() {
+		kinds[c.Kind]++
+	}
+	assert.Equal(t, 1, kinds[migration.KindFileSystem])
+	assert.Equal(t, 3, kinds[migration.KindMountTarget], "one per zone")
+	assert.Zero(t, kinds["s3-bucket"])
+
+	require.NoError(t, rb.Apply(ctx, a.env(nil)))
+	fs := a.platform.out.files.FileSystem
+	require.NotEmpty(t, fs.ID)
+	assert.Len(t, fs.MountTargets, 3)
+	assert.Contains(t, rulesOfGroup(t, cloud, a.platform.out.sgs.App), "out tcp/2049 10.0.0.0/16")
+
+	mark := len(cloud.Calls())
+	again := &migration.Report{}
+	require.NoError(t, rb.Apply(ctx, a.env(again)))
+	assert.False(t, again.HasChanges(), again.Summary())
+	_, writes := callsSince(cloud, mark)
+	assert.Zero(t, writes)
+
+	require.NoError(t, rb.Destroy(ctx, a.env(nil)))
+	assert.Empty(t, leftovers(ctx, a.env(nil), cloud))
+}
+
+// rulesOfGroup renders a security group's egress rules as "out tcp/PORT CIDR".
+func rulesOfGroup(t *testing.T, cloud *fakecloud.Cloud, id string) []string {
+	t.Helper()
+	out, err := cloud.EC2().DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+	require.NoError(t, err)
+	var rules []string
+	for _, p := range out.SecurityGroups[0].IpPermissionsEgress {
+		for _, r := range p.IpRanges {
+			rules = append(rules, fmt.Sprintf("out %s/%d %s", aws.ToString(p.IpProtocol), aws.ToInt32(p.FromPort), aws.ToString(r.CidrIp)))
+		}
+	}
+	return rules
 }

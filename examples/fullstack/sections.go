@@ -42,7 +42,11 @@ func (s Spec) subnetsSpec(vpcID string) network.SubnetsSpec {
 
 func (s Spec) securityGroupsSpec(vpcID string) network.SecurityGroupsSpec {
 	g := s.Network.SecurityGroups
-	return network.SecurityGroupsSpec{VPCID: vpcID, OnPremCIDR: s.Network.OnPremCIDR, WebPort: g.WebPort, AppPort: g.AppPort, DBPort: g.DBPort, OnPremDBPort: g.OnPremDBPort, PublicWebCIDRs: g.PublicWebCIDRs}
+	spec := network.SecurityGroupsSpec{VPCID: vpcID, OnPremCIDR: s.Network.OnPremCIDR, WebPort: g.WebPort, AppPort: g.AppPort, DBPort: g.DBPort, OnPremDBPort: g.OnPremDBPort, PublicWebCIDRs: g.PublicWebCIDRs}
+	if s.efsTarget() {
+		spec.FileShareCIDR = s.Network.VPC.CIDR // the mount targets are in the private subnets
+	}
+	return spec
 }
 
 func (s Spec) flowLogsSpec(vpcID, keyARN string) network.FlowLogsSpec {
@@ -326,15 +330,31 @@ var filesPaths = []pathRewrite{
 	{"transfer.source.agentArns", "files.source.agents"},
 	{"transfer.source.", "files.source."},
 	{"transfer.bytesPerSecond", "files.bytesPerSecond"},
+	{"transfer.target", "files.target"},
+	{"transfer.efs.", "files (efs): "},
 	{"transfer.", "files (transfer): "},
 }
 
-func (s Spec) fileTransferSpec(keyARN string, agentARNs []string) migration.FileTransferSpec {
+// fileTransferSpec maps the files section. An EFS target needs the VPC,
+// the private subnets (a mount target in each) and the application
+// servers' group (its only clients).
+func (s Spec) fileTransferSpec(keyARN string, agentARNs []string, vpcID string, private []string, appSG string) migration.FileTransferSpec {
 	f := s.Files
-	return migration.FileTransferSpec{
+	spec := migration.FileTransferSpec{
 		Source:    migration.FileShareSpec{Protocol: f.Source.Protocol, ServerHostname: f.Source.ServerHostname, Subdirectory: f.Source.Subdirectory, AgentARNs: agentARNs},
-		KMSKeyARN: keyARN, BytesPerSecond: f.BytesPerSecond, ForceDeleteObjects: f.ForceDeleteObjects,
+		KMSKeyARN: keyARN, BytesPerSecond: f.BytesPerSecond,
 	}
+	if s.efsTarget() {
+		spec.Target = migration.FileTargetEFS
+		spec.EFS = migration.FileSystemSpec{VPCID: vpcID, SubnetIDs: private, ClientSecurityGroupIDs: []string{appSG}, ForceDeleteData: f.ForceDeleteObjects}
+	} else {
+		spec.ForceDeleteObjects = f.ForceDeleteObjects
+	}
+	return spec
+}
+
+func (s Spec) efsTarget() bool {
+	return strings.EqualFold(s.Files.Target, string(migration.FileTargetEFS))
 }
 
 func (s Spec) filesValidate(p ids) error {
@@ -348,7 +368,15 @@ func (s Spec) filesValidate(p ids) error {
 			errs = append(errs, fmt.Errorf("files.source.agents[%d]: empty agent name", i))
 		}
 	}
-	return errors.Join(append(errs, s.fileTransferSpec(p.key, agents).Validate())...)
+	if t := s.Files.Target; t != "" && !strings.EqualFold(t, string(migration.FileTargetS3)) && !s.efsTarget() {
+		errs = append(errs, fmt.Errorf("files.target: %q is not s3 or efs", t))
+	}
+	sn := s.placeholderSubnets()
+	var private []string
+	for _, x := range sn.Private {
+		private = append(private, x.ID)
+	}
+	return errors.Join(append(errs, s.fileTransferSpec(p.key, agents, p.vpc, private, p.sg).Validate())...)
 }
 
 // ---- validation

@@ -196,6 +196,9 @@ type ServersSpec struct {
 
 // FilesSpec is the file share section.
 type FilesSpec struct {
+	// Target is s3 (a bucket; the default) or efs (a file system the
+	// migrated servers mount).
+	Target string `yaml:"target"`
 	Source struct {
 		Protocol       string   `yaml:"protocol"`
 		ServerHostname string   `yaml:"serverHostname"`
@@ -203,8 +206,9 @@ type FilesSpec struct {
 		Agents         []string `yaml:"agents"`
 	} `yaml:"source"`
 	BytesPerSecond int64 `yaml:"bytesPerSecond"`
-	// ForceDeleteObjects lets destroy delete the bucket with the migrated
-	// files in it; without it destroy refuses while the bucket holds any.
+	// ForceDeleteObjects lets destroy delete the target (the bucket, or
+	// the file system) with the migrated files in it; without it destroy
+	// refuses while it holds any.
 	ForceDeleteObjects bool `yaml:"forceDeleteObjects"`
 }
 

@@ -82,6 +82,7 @@ func TestSpecValidation(t *testing.T) {
 		{"duplicate host", [2]string{"app-12.dc1.corp.example", "app-01.dc2.corp.example"}, "servers.hosts[11]"},
 		{"wave concurrency", [2]string{"waveConcurrency: 4", "waveConcurrency: 50"}, "servers.waveConcurrency"},
 		{"files protocol", [2]string{"protocol: NFS", "protocol: FTP"}, "files.source.protocol"},
+		{"files target", [2]string{"target: s3", "target: tape"}, "files.target"},
 		{"files bandwidth", [2]string{"bytesPerSecond: 62500000", "bytesPerSecond: 0"}, "files.bytesPerSecond"},
 		{"app port", [2]string{"port: 8443\n    path", "port: 0\n    path"}, "validation.application.port"},
 		{"root cert", [2]string{"rootCertFile: /etc/pki/tls/certs/rds-global-bundle.pem", "rootCertFile: bundle.pem"}, "validation.database.rootCertFile"},
