@@ -61,8 +61,10 @@ type DashboardSpec struct {
 	DMSInstanceID string
 	// DMSTasks are the replication tasks; they need DMSInstanceID.
 	DMSTasks []DMSTask
-	// VPNConnectionID ("vpn-...") and the outside IP of each of its
-	// tunnels (the TunnelIpAddress dimension).
+	// VPNConnectionID ("vpn-...") and the AWS-side outside IP of each of
+	// its tunnels. CloudWatch publishes the AWS/VPN metrics twice, per
+	// connection (dimension VpnId alone) and per tunnel (dimension
+	// TunnelIpAddress alone), never with both dimensions together.
 	VPNConnectionID string
 	VPNTunnelIPs    []string
 	// DXConnectionID is the Direct Connect connection ("dxcon-..." or
@@ -351,10 +353,12 @@ func BuildDashboard(env migration.Env, spec DashboardSpec) DashboardBody {
 	}
 	if spec.VPNConnectionID != "" {
 		vpn := Dimension{"VpnId", spec.VPNConnectionID}
-		state := []MetricLine{{Namespace: "AWS/VPN", Name: "TunnelState", Dimensions: []Dimension{vpn}, Label: "connection (any tunnel up)"}}
+		state := []MetricLine{{Namespace: "AWS/VPN", Name: "TunnelState", Dimensions: []Dimension{vpn}, Label: "connection (share of tunnels up)"}}
 		var data []MetricLine
 		for _, ip := range spec.VPNTunnelIPs {
-			dims := []Dimension{vpn, {"TunnelIpAddress", ip}}
+			// Per tunnel the only dimension is TunnelIpAddress: a line
+			// that adds VpnId matches no published series.
+			dims := []Dimension{{"TunnelIpAddress", ip}}
 			state = append(state, MetricLine{Namespace: "AWS/VPN", Name: "TunnelState", Dimensions: dims, Label: "tunnel " + ip})
 			data = append(data,
 				MetricLine{Namespace: "AWS/VPN", Name: "TunnelDataIn", Dimensions: dims, Label: ip + " in"},

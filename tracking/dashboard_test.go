@@ -6,9 +6,13 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	dms "github.com/aws/aws-sdk-go-v2/service/databasemigrationservice"
+	dmstypes "github.com/aws/aws-sdk-go-v2/service/databasemigrationservice/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -42,10 +46,13 @@ var awsMetrics = map[string]map[string][][]string{
 		"CPUUtilization":          {{"ReplicationInstanceIdentifier"}},
 		"FreeableMemory":          {{"ReplicationInstanceIdentifier"}},
 	},
+	// Per connection or per tunnel, never both dimensions together
+	// (AWS-FACTS §3; Netflix-Skunkworks/iep-apps#318 found the combined
+	// set empty).
 	"AWS/VPN": {
-		"TunnelState":   {{"VpnId"}, {"TunnelIpAddress", "VpnId"}},
-		"TunnelDataIn":  {{"VpnId"}, {"TunnelIpAddress", "VpnId"}},
-		"TunnelDataOut": {{"VpnId"}, {"TunnelIpAddress", "VpnId"}},
+		"TunnelState":   {{"VpnId"}, {"TunnelIpAddress"}},
+		"TunnelDataIn":  {{"VpnId"}, {"TunnelIpAddress"}},
+		"TunnelDataOut": {{"VpnId"}, {"TunnelIpAddress"}},
 	},
 	"AWS/DX": {
 		"ConnectionState": {{"ConnectionId"}},
@@ -330,4 +337,75 @@ func TestPublishProgress(t *testing.T) {
 	rep := tracking.Status{Phase: tracking.PhaseState{Phase: migration.PhaseReplicating}, Servers: st.Servers,
 		Transfers: []migration.TransferStatus{{Task: "files", BytesDone: 1, BytesTotal: 4}}}
 	assert.InDelta(t, 10+50*(1+1+0.4+0.25)/4, rep.Progress().Percent, 1e-9)
+}
+
+// TestDashboardMatchesDMSMetrics checks the DMS lines against the series
+// the DMS fake publishes for a real task (the same series dms.Lag reads):
+// the dashboard must graph exactly those, dimension for dimension, or
+// its CDC latency graphs stay empty.
+func TestDashboardMatchesDMSMetrics(t *testing.T) {
+	ctx := context.Background()
+	env, cloud, _, _ := newEnv(t)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"dms.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	_, err := cloud.IAM().CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("dms-vpc-role"), AssumeRolePolicyDocument: aws.String(trust)})
+	require.NoError(t, err)
+	_, err = cloud.IAM().AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("dms-vpc-role"), PolicyArn: aws.String("arn:aws:iam::aws:policy/service-role/AmazonDMSVPCManagementRole")})
+	require.NoError(t, err)
+	d := cloud.DMS()
+	d.AddSubnet("subnet-a", "vpc-1", "us-east-1a")
+	d.AddSubnet("subnet-b", "vpc-1", "us-east-1b")
+	cloud.Clock().Advance(time.Minute) // the role has propagated
+	_, err = d.CreateReplicationSubnetGroup(ctx, &dms.CreateReplicationSubnetGroupInput{ReplicationSubnetGroupIdentifier: aws.String("dms-subnets-dev"),
+		ReplicationSubnetGroupDescription: aws.String("dev"), SubnetIds: []string{"subnet-a", "subnet-b"}})
+	require.NoError(t, err)
+	ri, err := d.CreateReplicationInstance(ctx, &dms.CreateReplicationInstanceInput{ReplicationInstanceIdentifier: aws.String("dms-instance-dev"),
+		ReplicationInstanceClass: aws.String("dms.r6i.large"), ReplicationSubnetGroupIdentifier: aws.String("dms-subnets-dev"), MultiAZ: aws.Bool(true)})
+	require.NoError(t, err)
+	cloud.Clock().Advance(15 * time.Minute) // available
+	endpoint := func(id string, typ dmstypes.ReplicationEndpointTypeValue) *string {
+		out, err := d.CreateEndpoint(ctx, &dms.CreateEndpointInput{EndpointIdentifier: aws.String(id), EndpointType: typ, EngineName: aws.String("postgres"), SslMode: dmstypes.DmsSslModeValueRequire})
+		require.NoError(t, err)
+		return out.Endpoint.EndpointArn
+	}
+	src, tgt := endpoint("source-dev", dmstypes.ReplicationEndpointTypeValueSource), endpoint("target-dev", dmstypes.ReplicationEndpointTypeValueTarget)
+	task, err := d.CreateReplicationTask(ctx, &dms.CreateReplicationTaskInput{ReplicationTaskIdentifier: aws.String("dms-forward-dev"),
+		MigrationType: dmstypes.MigrationTypeValueFullLoadAndCdc, ReplicationInstanceArn: ri.ReplicationInstance.ReplicationInstanceArn,
+		SourceEndpointArn: src, TargetEndpointArn: tgt,
+		TableMappings: aws.String(`{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"public","table-name":"%"},"rule-action":"include"}]}`)})
+	require.NoError(t, err)
+	taskARN := aws.ToString(task.ReplicationTask.ReplicationTaskArn)
+	cloud.Clock().Advance(2 * time.Minute) // ready
+	_, err = d.StartReplicationTask(ctx, &dms.StartReplicationTaskInput{ReplicationTaskArn: aws.String(taskARN), StartReplicationTaskType: dmstypes.StartReplicationTaskTypeValueStartReplication})
+	require.NoError(t, err)
+	cloud.Clock().Advance(time.Hour)
+	_, err = d.DescribeReplicationTasks(ctx, &dms.DescribeReplicationTasksInput{})
+	require.NoError(t, err)
+
+	published := map[string]map[string]string{}
+	out, err := cloud.CloudWatch().ListMetrics(ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("AWS/DMS")})
+	require.NoError(t, err)
+	for _, m := range out.Metrics {
+		dims := map[string]string{}
+		for _, d := range m.Dimensions {
+			dims[aws.ToString(d.Name)] = aws.ToString(d.Value)
+		}
+		published[aws.ToString(m.MetricName)] = dims
+	}
+	require.Contains(t, published, "CDCLatencySource", "the fake publishes the task's latency")
+
+	body := tracking.BuildDashboard(env, tracking.DashboardSpec{DMSInstanceID: "dms-instance-dev", DMSTasks: []tracking.DMSTask{{Label: "forward", ARN: taskARN}}})
+	checked := 0
+	for _, m := range body.Metrics() {
+		want, ok := published[m.Name]
+		if m.Namespace != "AWS/DMS" || !ok {
+			continue
+		}
+		got := map[string]string{}
+		for _, d := range m.Dimensions {
+			got[d.Name] = d.Value
+		}
+		assert.Equal(t, want, got, "%s: the dashboard's dimensions are the published ones", m.Name)
+		checked++
+	}
+	assert.Equal(t, 2, checked, "CDCLatencySource and CDCLatencyTarget")
 }
