@@ -1,7 +1,10 @@
 package dms_test
 
 import (
+	"encoding/json"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,4 +70,77 @@ func TestStepsLifecycle(t *testing.T) {
 	f.reset()
 	require.NoError(t, rb.Destroy(f.ctx, f.env))
 	assert.Empty(t, f.cloud.Writes(), "a second destroy is a no-op")
+}
+
+// A spec naming an existing target (Aurora here, its secret made by the
+// operator with its own key) creates no RDS resource: the target
+// endpoints read the operator's secret, the secrets role may read exactly
+// the two secrets and decrypt with exactly their two keys, and destroy
+// leaves both secrets alone.
+func TestStepsWithExistingTarget(t *testing.T) {
+	f := newFixture(t)
+	targetKey := f.otherKey()
+	target := f.createSecret("aurora/monolith/migrator", targetKey, map[string]any{
+		"username": "migrator", "password": "Aur0ra-Target-Pw", "host": "monolith.cluster-abc.us-east-1.rds.amazonaws.com", "port": 5432})
+	spec := f.spec()
+	spec.Target = dms.TargetSpec{
+		Existing:     &dms.ExistingTarget{SecretARN: target, Engine: "aurora-postgresql", Major: 16},
+		DatabaseName: "monolith", CACertificatePEM: f.pem2,
+	}
+	require.NoError(t, spec.Validate())
+	rb, out := f.stack(spec)
+
+	f.reset()
+	plan := f.env
+	plan.DryRun = true
+	require.NoError(t, rb.Plan(f.ctx, plan))
+	assert.Empty(t, f.cloud.Writes(), "plan writes nothing")
+	assert.Equal(t, 13, f.report.Counts()[migration.ActionCreate], "3 roles, group, instance, 2 certs, 4 endpoints, 2 tasks: %v", f.report.Changes())
+
+	f.reset()
+	require.NoError(t, rb.Apply(f.ctx, f.env))
+	for _, c := range f.cloud.Calls() {
+		assert.NotEqual(t, "RDS", c.Service, "no RDS call for an existing target: %s", c.Op)
+	}
+	assert.Empty(t, f.cloud.RDS().DBInstances())
+	assert.Len(t, f.cloud.SecretsManager().Secrets(), 2, "no endpoint copy: the operator's secret has host and port")
+	assert.Equal(t, target, out.TargetSecret.ARN)
+	for _, name := range []string{"dms-target-dev", "dms-reverse-source-dev"} {
+		ep := f.describeEndpoint(name)
+		assert.Equal(t, target, aws.ToString(ep.PostgreSQLSettings.SecretsManagerSecretId), name)
+		assert.Equal(t, "aurora-postgresql", aws.ToString(ep.EngineName), name)
+	}
+	for _, name := range []string{"dms-source-dev", "dms-reverse-target-dev"} {
+		ep := f.describeEndpoint(name)
+		assert.Equal(t, f.source, aws.ToString(ep.PostgreSQLSettings.SecretsManagerSecretId), name)
+		assert.Equal(t, "postgres", aws.ToString(ep.EngineName), name)
+	}
+	var policy struct {
+		Statement []struct {
+			Action   any
+			Resource []string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(f.cloud.IAM().RoleInlinePolicies("dms-secrets-role-dev")["read-endpoint-secrets"]), &policy))
+	require.Len(t, policy.Statement, 2)
+	assert.ElementsMatch(t, []string{f.source, target}, policy.Statement[0].Resource, "exactly the two secrets")
+	assert.ElementsMatch(t, []string{f.key, targetKey}, policy.Statement[1].Resource, "exactly their two keys")
+	require.NoError(t, dms.TestConnections(f.ctx, f.env, f.cloud.DMS(), *out), "the role reads both secrets through both keys")
+
+	f.reset()
+	require.NoError(t, rb.Apply(f.ctx, f.env))
+	assert.False(t, f.report.HasChanges(), "%v", f.report.Changes())
+	assert.Empty(t, f.cloud.Writes())
+
+	f.reset()
+	require.NoError(t, rb.Destroy(f.ctx, f.env))
+	for kind, ids := range f.cloud.DMS().Resources() {
+		assert.Empty(t, ids, "%s left after destroy", kind)
+	}
+	assert.Len(t, f.cloud.SecretsManager().Secrets(), 2)
+	assert.False(t, f.cloud.SecretsManager().ScheduledForDeletion("aurora/monolith/migrator"), "the operator's target secret is not the env's to delete")
+	assert.False(t, f.cloud.SecretsManager().ScheduledForDeletion("onprem/pg13/migrator"))
+	for _, c := range f.cloud.Calls() {
+		assert.NotEqual(t, "RDS", c.Service, "destroy: no RDS call: %s", c.Op)
+	}
 }
