@@ -92,12 +92,18 @@ type BGPPlan struct {
 // For traffic from on-premises to AWS the on-premises routers choose:
 // AWS advertises the VPC CIDR over the VPN and the allowed prefixes over
 // Direct Connect, and the plan gives the primary path the higher
-// local preference (200 against 100).
+// local preference (200 against 100). Local preference only decides
+// between routes of the same length, so the allowed prefixes must not
+// out-match the primary: with Direct Connect primary they must include
+// the VPC CIDR itself (a wider prefix alone loses to the VPN's VPC CIDR),
+// and with the VPN primary none may be more specific than the VPC CIDR.
 //
-// Refused: no prefixes, a prefix that is not an IPv4 network or that
-// overlaps the VPC, an unknown primary path, and a plan over the BGP
-// route limits (100 routes per VPN session, 100 per private VIF session:
-// a VIF session goes down beyond that).
+// Refused: no prefixes, a prefix given twice, a prefix that is not an
+// IPv4 network or that overlaps the VPC, allowed prefixes that do not
+// cover the VPC or that would out-match the primary path as above, an
+// unknown primary path, and a plan over the BGP route limits (100 routes
+// per VPN session, 100 per private VIF session: a VIF session goes down
+// beyond that).
 func PlanBGP(spec BGPPlanSpec) (BGPPlan, error) {
 	vpc, err := parseCIDR("bgp.vpcCidr", spec.VPCCIDR)
 	if err != nil {
@@ -116,6 +122,8 @@ func PlanBGP(spec BGPPlanSpec) (BGPPlan, error) {
 		switch {
 		case err != nil:
 			errs = append(errs, err)
+		case slices.Contains(prefixes, p):
+			errs = append(errs, fmt.Errorf("bgp.onPremPrefixes[%d]: %s appears twice", i, p))
 		case p.Overlaps(vpc):
 			errs = append(errs, fmt.Errorf("bgp.onPremPrefixes[%d]: %s overlaps the VPC's %s", i, p, vpc))
 		case spec.Primary == PathVPN && p.Bits() == 32:
@@ -128,11 +136,7 @@ func PlanBGP(spec BGPPlanSpec) (BGPPlan, error) {
 	if len(learnDX) == 0 {
 		learnDX = []string{vpc.String()}
 	}
-	for i, s := range learnDX {
-		if _, err := parseCIDR(fmt.Sprintf("bgp.dxAllowedPrefixes[%d]", i), s); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs = append(errs, checkDXLearned(learnDX, vpc, spec.Primary))
 	if err := errors.Join(errs...); err != nil {
 		return BGPPlan{}, err
 	}
@@ -165,6 +169,38 @@ func PlanBGP(spec BGPPlanSpec) (BGPPlan, error) {
 	}
 	plan.Text = plan.text(spec)
 	return plan, nil
+}
+
+// checkDXLearned checks the prefixes AWS advertises over Direct Connect
+// against the VPC CIDR the VPN advertises: they must cover the VPC, and
+// on-premises longest-prefix matching must not override the local
+// preference that makes primary win (see PlanBGP).
+func checkDXLearned(learnDX []string, vpc netip.Prefix, primary Path) error {
+	var errs []error
+	covered, exact := false, false
+	for i, s := range learnDX {
+		field := fmt.Sprintf("bgp.dxAllowedPrefixes[%d]", i)
+		p, err := parseCIDR(field, s)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case !p.Overlaps(vpc):
+		case p.Bits() > vpc.Bits():
+			if primary == PathVPN {
+				errs = append(errs, fmt.Errorf("%s: %s is more specific than the VPC's %s, which the VPN advertises: on-premises routers would prefer Direct Connect whatever the local preference; allow %s or wider", field, p, vpc, vpc))
+			}
+		default:
+			covered, exact = true, exact || p == vpc
+		}
+	}
+	switch {
+	case len(errs) > 0:
+	case !covered:
+		errs = append(errs, fmt.Errorf("bgp.dxAllowedPrefixes: none covers the VPC's %s; on-premises would learn no route to it over Direct Connect", vpc))
+	case primary == PathDirectConnect && !exact:
+		errs = append(errs, fmt.Errorf("bgp.dxAllowedPrefixes: %s are wider than the VPC's %s, which the VPN advertises: on-premises routers would prefer the VPN's longer prefix whatever the local preference; with Direct Connect primary allow %s itself", strings.Join(learnDX, ", "), vpc, vpc))
+	}
+	return errors.Join(errs...)
 }
 
 // halves splits p into its two halves.
