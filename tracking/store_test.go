@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,11 +43,31 @@ func transitionEvents(t *testing.T, s *tracking.Store) []migration.HistoryEntry 
 	return out
 }
 
+// legalTransitions is the lifecycle of ARCHITECTURE.md, written out here
+// rather than read from the migration package, so that the Store is
+// checked against the design and not against itself.
+var legalTransitions = map[[2]migration.Phase]bool{
+	{migration.PhasePlanned, migration.PhaseProvisioned}:     true,
+	{migration.PhaseProvisioned, migration.PhaseReplicating}: true,
+	{migration.PhaseReplicating, migration.PhaseValidated}:   true,
+	{migration.PhaseValidated, migration.PhaseCuttingOver}:   true,
+	{migration.PhaseCuttingOver, migration.PhaseComplete}:    true,
+	{migration.PhaseCuttingOver, migration.PhaseRolledBack}:  true,
+	{migration.PhaseComplete, migration.PhaseRolledBack}:     true,
+	{migration.PhaseRolledBack, migration.PhaseCuttingOver}:  true,
+}
+
 // TestTransitionEveryPair drives the phase machine through the Store:
 // every ordered pair of phases, legal ones succeed with one event and one
 // notification, illegal ones fail before any call.
 func TestTransitionEveryPair(t *testing.T) {
 	ctx := context.Background()
+	require.Len(t, migration.Phases, 7, "the seven phases of the lifecycle")
+	legal, illegal := 0, 0
+	t.Cleanup(func() {
+		assert.Equal(t, len(legalTransitions), legal, "every legal pair was driven")
+		assert.Equal(t, 7*7-len(legalTransitions), illegal, "every other pair was refused")
+	})
 	for _, from := range migration.Phases {
 		for _, to := range migration.Phases {
 			t.Run(fmt.Sprintf("%s→%s", from, to), func(t *testing.T) {
@@ -56,7 +77,8 @@ func TestTransitionEveryPair(t *testing.T) {
 				cloud.ResetCalls()
 
 				err := s.Transition(ctx, from, to, "operator decision")
-				if !migration.CanTransition(from, to) {
+				if !legalTransitions[[2]migration.Phase{from, to}] {
+					illegal++
 					require.ErrorIs(t, err, tracking.ErrIllegalTransition)
 					assert.Empty(t, cloud.Calls(), "an illegal transition is refused before any call")
 					assert.Empty(t, sink.all())
@@ -65,6 +87,7 @@ func TestTransitionEveryPair(t *testing.T) {
 					assert.Equal(t, from, ps.Phase)
 					return
 				}
+				legal++
 				require.NoError(t, err)
 				assert.Equal(t, []string{"TransactWriteItems"}, writeOps(cloud), "phase and event in one transaction")
 				ps, err := s.PhaseState(ctx)
@@ -357,4 +380,46 @@ func TestStatusIsOneQuery(t *testing.T) {
 	assert.Len(t, st.Events, 250)
 	assert.Equal(t, 3, cloud.Count("DynamoDB", "Query"), "paginated, 100 items a page")
 	assert.Equal(t, aws.String("app-12"), aws.String(st.Servers[11].Name))
+}
+
+// TestTimesAreEnvClockRFC3339UTC checks the stored form of every time the
+// Store writes: the env clock's instant (even when the clock reports a
+// local zone), as RFC 3339 in UTC with a fixed nine-digit fraction, so
+// that keys and "at" attributes sort as strings.
+func TestTimesAreEnvClockRFC3339UTC(t *testing.T) {
+	ctx := context.Background()
+	_, env, cloud := newStore(t, tracking.StoreOptions{})
+	zone := time.FixedZone("EST", -5*60*60)
+	clock := newManualClock(time.Date(2026, 11, 2, 3, 4, 5, 60_000_000, zone)) // 08:04:05.06 UTC
+	env.Clock = clock
+	s, err := tracking.NewStore(env, cloud.DynamoDB(), tracking.StoreOptions{})
+	require.NoError(t, err)
+
+	require.NoError(t, s.Transition(ctx, migration.PhasePlanned, migration.PhaseProvisioned, "applied"))
+	require.NoError(t, s.RecordServer(ctx, migration.ServerStatus{Name: "app-01", State: "NOT_READY", Replication: "INITIAL_SYNC"}))
+	_, err = s.AcquireLease(ctx, "alice@laptop", time.Hour)
+	require.NoError(t, err)
+
+	const want = "2026-11-02T08:04:05.060000000Z"
+	seen := map[string]string{}
+	for _, item := range cloud.DynamoDB().TableItems("migration-tracking-dev") {
+		sk := item["sk"].(*types.AttributeValueMemberS).Value
+		for _, attr := range []string{"since", "at", "acquired", "time"} {
+			if v, ok := item[attr].(*types.AttributeValueMemberS); ok {
+				seen[attr] = v.Value
+				assert.Equal(t, want, v.Value, "%s of %s", attr, sk)
+			}
+		}
+		if strings.HasPrefix(sk, "event#") {
+			assert.True(t, strings.HasPrefix(sk, "event#"+want+"#"), "event key %s starts with its UTC time", sk)
+		}
+		if sk == "state#lease" {
+			assert.Equal(t, "2026-11-02T09:04:05.060000000Z", item["expires"].(*types.AttributeValueMemberS).Value)
+		}
+	}
+	assert.Len(t, seen, 4, "phase since, server at, lease acquired and event time were all checked: %v", seen)
+	ps, err := s.PhaseState(ctx)
+	require.NoError(t, err)
+	assert.True(t, ps.Since.Equal(clock.Now()))
+	assert.Equal(t, time.UTC, ps.Since.Location())
 }
