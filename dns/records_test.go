@@ -341,6 +341,12 @@ func TestEnsureRecordsNotes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env, cloud, _ := newEnv(t)
+			// The plan (a dry run before the zone exists) warns already.
+			plan := &migration.Report{}
+			planEnv := env
+			planEnv.Reporter, planEnv.DryRun = plan, true
+			_, err := dns.EnsureRecords(ctx, planEnv, cloud.Route53(), dns.RecordsSpec{ZoneID: migration.Pending(zoneName), ZoneName: zoneName, Services: []dns.Service{tt.svc}})
+			require.NoError(t, err)
 			zone, err := dns.EnsureZone(ctx, env, cloud.Route53(), dns.ZoneSpec{Name: zoneName, VPCID: newVPC(t, cloud)})
 			require.NoError(t, err)
 			report := &migration.Report{}
@@ -348,12 +354,14 @@ func TestEnsureRecordsNotes(t *testing.T) {
 			_, err = dns.EnsureRecords(ctx, env, cloud.Route53(), dns.RecordsSpec{ZoneID: zone.ID, ZoneName: zoneName, Services: []dns.Service{tt.svc}})
 			require.NoError(t, err)
 			require.Len(t, report.Changes(), 1)
-			note := report.Changes()[0].Note
-			for _, w := range tt.want {
-				assert.Contains(t, note, w)
-			}
-			for _, w := range tt.not {
-				assert.NotContains(t, note, w)
+			require.Len(t, plan.Changes(), 1)
+			for _, note := range []string{plan.Changes()[0].Note, report.Changes()[0].Note} {
+				for _, w := range tt.want {
+					assert.Contains(t, note, w)
+				}
+				for _, w := range tt.not {
+					assert.NotContains(t, note, w)
+				}
 			}
 			if tt.svc.Green.HealthCheckID != "" {
 				assert.Equal(t, hc, aws.ToString(record(cloud, zone.ID, web, dns.Green).HealthCheckId), "the health check is on the record")

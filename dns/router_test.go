@@ -151,6 +151,33 @@ func TestConcurrentShiftsNeverMix(t *testing.T) {
 		for i := range splits {
 			splits[i] = migration.Split{Blue: 200 - 10*i - round, Green: 3 + 17*i + round}
 		}
+		// Every state the zone passes through, taken after every write:
+		// with one atomic batch per shift, each holds both records of
+		// every name, on one split for all names.
+		var (
+			mu       sync.Mutex
+			observed []map[string]migration.Split
+		)
+		cloud.OnWrite(func() {
+			// One read of the zone, so the state is a true snapshot.
+			state := map[string]migration.Split{web: {Blue: -1, Green: -1}, api: {Blue: -1, Green: -1}}
+			for _, rr := range cloud.Route53().Records(zone.ID) {
+				s, ok := state[aws.ToString(rr.Name)]
+				if !ok || rr.Weight == nil {
+					continue
+				}
+				switch aws.ToString(rr.SetIdentifier) {
+				case dns.Blue:
+					s.Blue = int(*rr.Weight)
+				case dns.Green:
+					s.Green = int(*rr.Weight)
+				}
+				state[aws.ToString(rr.Name)] = s
+			}
+			mu.Lock()
+			observed = append(observed, state)
+			mu.Unlock()
+		})
 		cloud.ResetCalls()
 		var wg sync.WaitGroup
 		errs := make([]error, len(splits))
@@ -161,6 +188,11 @@ func TestConcurrentShiftsNeverMix(t *testing.T) {
 		for _, err := range errs {
 			require.NoError(t, err)
 		}
+		assert.Len(t, observed, len(splits), "one observed state per shift")
+		for i, state := range observed {
+			assert.Contains(t, splits, state[web], "state %d: web holds one of the requested splits, both records present", i)
+			assert.Equal(t, state[web], state[api], "state %d: never a moment with the names on different splits", i)
+		}
 		assert.Equal(t, len(splits), cloud.Count(route53.ServiceID, "ChangeResourceRecordSets"), "one batch per shift")
 		final := weights(cloud, zone.ID, web)
 		assert.Contains(t, splits, final, "the final state is one of the requested splits")
@@ -169,6 +201,39 @@ func TestConcurrentShiftsNeverMix(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, final, got)
 	}
+}
+
+func TestShiftSyncTimeout(t *testing.T) {
+	ctx := context.Background()
+	env, cloud, zone, spec := setup(t)
+	report := &migration.Report{}
+	env.Reporter = report
+	// The fake keeps a change PENDING for 40 s; the Router waits 20 s.
+	r, err := dns.NewRouter(env, cloud.Route53(), zone.ID, spec, dns.WithSyncTimeout(20*time.Second))
+	require.NoError(t, err)
+	start := cloud.Clock().Now()
+	id, err := r.Shift(ctx, migration.GreenPercent(10))
+	require.ErrorIs(t, err, awsx.ErrTimeout)
+	assert.ErrorContains(t, err, "applied as change "+id+", not yet INSYNC")
+	require.NotEmpty(t, id, "the change ID comes back with the error, to be followed up")
+	waited := cloud.Clock().Now().Sub(start)
+	assert.GreaterOrEqual(t, waited, 20*time.Second, "waited the whole timeout on the env clock")
+	assert.Less(t, waited, 40*time.Second, "and no longer")
+	ch, err := cloud.Route53().GetChange(ctx, &route53.GetChangeInput{Id: aws.String(id)})
+	require.NoError(t, err)
+	assert.Equal(t, types.ChangeStatusPending, ch.ChangeInfo.Status)
+	assert.Equal(t, migration.GreenPercent(10), weights(cloud, zone.ID, web), "the batch itself was applied whole")
+	assert.Equal(t, migration.GreenPercent(10), weights(cloud, zone.ID, api))
+	assert.Empty(t, report.Changes(), "a shift not yet INSYNC is not reported as done")
+
+	// The default timeout outlasts the fake's 40 s, and the shift is
+	// reported once INSYNC.
+	r, err = dns.NewRouter(env, cloud.Route53(), zone.ID, spec)
+	require.NoError(t, err)
+	_, err = r.Shift(ctx, migration.GreenPercent(25))
+	require.NoError(t, err)
+	require.Len(t, report.Changes(), 1)
+	assert.Equal(t, dns.KindWeights, report.Changes()[0].Kind)
 }
 
 func TestWeightsErrors(t *testing.T) {

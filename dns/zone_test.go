@@ -122,6 +122,24 @@ func TestEnsureZone(t *testing.T) {
 			wantCalls:  -1,
 		},
 		{
+			name: "two zones of the env are an error, not a guess",
+			setup: func(t *testing.T, env migration.Env, cloud *fakecloud.Cloud, vpc string) {
+				_, err := dns.EnsureZone(ctx, env, cloud.Route53(), dns.ZoneSpec{Name: zoneName, VPCID: vpc})
+				require.NoError(t, err)
+				// A second zone of the name carrying the env's ownership tags
+				// (made by hand, or by a copy of the env elsewhere).
+				id := plantZone(t, cloud, newVPC(t, cloud))
+				var tags []types.Tag
+				for k, v := range env.NameTags("phz-dev") {
+					tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+				}
+				_, err = cloud.Route53().ChangeTagsForResource(ctx, &route53.ChangeTagsForResourceInput{ResourceId: aws.String(id), ResourceType: "hostedzone", AddTags: tags})
+				require.NoError(t, err)
+			},
+			wantErr:   "2 private zones named corp.example.internal belong to env dev",
+			wantCalls: -1,
+		},
+		{
 			name: "a look-alike in the same VPC is reported, not adopted",
 			setup: func(t *testing.T, env migration.Env, cloud *fakecloud.Cloud, vpc string) {
 				plantZone(t, cloud, vpc)

@@ -177,6 +177,14 @@ func TestRoute53ChangeResourceRecordSets(t *testing.T) {
 			message: "Missing field 'SetIdentifier'",
 		},
 		{
+			name:    "a SetIdentifier needs a weight",
+			before:  []types.Change{change("CREATE", blue)},
+			batch:   []types.Change{change("CREATE", &types.ResourceRecordSet{Name: aws.String(web), Type: "A", TTL: aws.Int64(60), SetIdentifier: aws.String("green"), ResourceRecords: []types.ResourceRecord{{Value: aws.String("10.0.0.1")}}})},
+			code:    "InvalidInput",
+			message: "Missing field 'Weight'",
+			want:    []string{"web.corp.example.internal. A blue 100"},
+		},
+		{
 			name:    "weights are 0..255",
 			batch:   []types.Change{change("CREATE", a(web, "blue", 256, 60, "10.0.0.1"))},
 			code:    "InvalidInput",
