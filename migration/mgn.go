@@ -699,7 +699,10 @@ type ServerOutcome struct {
 	// State is the lifecycle state after the step.
 	State string
 	// JobID and InstanceID are the launch job and the instance it
-	// launched, for the launch steps.
+	// launched, for the launch steps. For a server a launch step skips
+	// (already launched, or already past the step) they are the job and
+	// instance MGN last launched for it, so that a re-run still tells the
+	// caller which instances to validate.
 	JobID, InstanceID string
 	// Skipped says the server was already where the step takes it.
 	Skipped bool
@@ -733,7 +736,6 @@ const (
 	KindCutoverFinalized = "mgn-cutover-finalized"
 )
 
-// waveStep is one lifecycle step applied to every server of a wave.
 // lifecycleOrder is the order a server moves through MGN's lifecycle.
 var lifecycleOrder = []string{
 	string(mgntypes.LifeCycleStateNotReady), string(mgntypes.LifeCycleStateReadyForTest), string(mgntypes.LifeCycleStateTesting),
@@ -746,6 +748,7 @@ func past(state, done string) bool {
 	return i >= 0 && j >= 0 && i > j
 }
 
+// waveStep is one lifecycle step applied to every server of a wave.
 type waveStep struct {
 	kind string
 	// op names the MGN operation in errors.
@@ -918,16 +921,22 @@ func serverStep(ctx context.Context, env Env, api MGNServersAPI, wave Wave, rec 
 	st := serverStatus(env, r.ref.Name, r.server)
 	out.ID, out.State = st.ID, st.State
 	launched := r.server.LaunchedInstance != nil && aws.ToString(r.server.LaunchedInstance.Ec2InstanceID) != ""
+	skip := func() {
+		out.Skipped = true
+		if step.launches && launched {
+			out.JobID, out.InstanceID = aws.ToString(r.server.LaunchedInstance.JobID), aws.ToString(r.server.LaunchedInstance.Ec2InstanceID)
+		}
+	}
 	relaunch := step.launches && st.State == step.done && !launched
 	if st.State == step.done && !relaunch {
-		out.Skipped = true
+		skip()
 		env.Report(Change{Kind: step.kind, Name: r.ref.Name, ID: st.ID, Action: ActionNoop, Note: "already " + step.done})
 		return out
 	}
 	if past(st.State, step.done) {
 		// Already beyond this step (a cutover retried after a rollback
 		// finds its servers CUTTING_OVER): nothing to do, nothing wrong.
-		out.Skipped = true
+		skip()
 		env.Report(Change{Kind: step.kind, Name: r.ref.Name, ID: st.ID, Action: ActionNoop, Note: "already " + st.State})
 		return out
 	}
@@ -992,12 +1001,13 @@ func waitLaunch(ctx context.Context, env Env, api MGNServersAPI, wave Wave, jobI
 		if j.Status != mgntypes.JobStatusCompleted {
 			return string(j.Status), false, nil
 		}
+		failed = fmt.Errorf("launch job %s completed without source server %s among its participating servers", jobID, serverID)
 		for _, p := range j.ParticipatingServers {
 			if aws.ToString(p.SourceServerID) != serverID {
 				continue
 			}
 			if p.LaunchStatus == mgntypes.LaunchStatusLaunched {
-				instance = aws.ToString(p.LaunchedEc2InstanceID)
+				instance, failed = aws.ToString(p.LaunchedEc2InstanceID), nil
 			} else {
 				failed = fmt.Errorf("launch job %s ended with launch status %s", jobID, p.LaunchStatus)
 			}

@@ -476,6 +476,11 @@ func TestWaveOfTwelveWithOneFailingLaunch(t *testing.T) {
 	}
 	assert.Len(t, rec.servers, 12, "every server is recorded, the failed one too")
 	assert.Equal(t, 11, report.Counts()[migration.ActionCreate])
+	first := map[string]migration.ServerOutcome{}
+	for _, o := range res.Servers {
+		first[o.Name] = o
+	}
+	assert.Empty(t, first["app-07"].InstanceID, "a failed launch names no instance")
 
 	// Re-run: the eleven launched are skipped; the failed one is launched
 	// again and now succeeds.
@@ -487,9 +492,44 @@ func TestWaveOfTwelveWithOneFailingLaunch(t *testing.T) {
 	for _, o := range res.Servers {
 		if o.Skipped {
 			skipped++
+			// A skipped server still names its test instance and job:
+			// the caller validates those.
+			assert.Equal(t, first[o.Name].InstanceID, o.InstanceID, o.Name)
+			assert.Equal(t, first[o.Name].JobID, o.JobID, o.Name)
+		} else {
+			assert.Equal(t, "app-07", o.Name)
+			assert.True(t, strings.HasPrefix(o.InstanceID, "i-"))
+			assert.NotEqual(t, first["app-07"].JobID, o.JobID, "a new launch job")
 		}
 	}
 	assert.Equal(t, 11, skipped)
+}
+
+// jobWithoutServer answers DescribeJobs with the job's participating
+// servers removed, as a job that never took the server in would.
+type jobWithoutServer struct {
+	migration.MGNServersAPI
+}
+
+func (j jobWithoutServer) DescribeJobs(ctx context.Context, in *mgn.DescribeJobsInput, o ...func(*mgn.Options)) (*mgn.DescribeJobsOutput, error) {
+	out, err := j.MGNServersAPI.DescribeJobs(ctx, in, o...)
+	if err == nil {
+		for i := range out.Items {
+			out.Items[i].ParticipatingServers = nil
+		}
+	}
+	return out, err
+}
+
+func TestLaunchJobWithoutTheServerIsAFailure(t *testing.T) {
+	ctx := context.Background()
+	env, cloud, _ := cloudEnv(t)
+	refs, ids := appServers(t, cloud, 1, time.Hour)
+	cloud.Clock().Advance(2 * time.Hour)
+	res, err := migration.LaunchTestInstances(ctx, env, jobWithoutServer{cloud.MGN()}, migration.Wave{Name: "wave-1", Servers: refs}, nil)
+	require.ErrorContains(t, err, "completed without source server "+ids["app-01"])
+	assert.Equal(t, []string{"app-01"}, res.Failed())
+	assert.Empty(t, res.Servers[0].InstanceID)
 }
 
 func TestWaveRefusesServersInTheWrongState(t *testing.T) {

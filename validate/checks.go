@@ -3,13 +3,14 @@ package validate
 import (
 	"errors"
 	"fmt"
-	"github.com/cutoverkit/cutover/migration"
 	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cutoverkit/cutover/migration"
 )
 
 // A Check is one validation a document runs on an instance: its
@@ -514,8 +515,6 @@ func (s DocumentSpec) Content() CommandDocument {
 	return d
 }
 
-// Validate checks the name, every check, and the rendered document
-// against CheckSchema and CheckInjection.
 // withStandIns returns the spec with well-formed stand-ins for the
 // pending inputs of a dry run (the database's host and secret before the
 // database exists), so that the content checks judge the document's
@@ -538,6 +537,9 @@ func (s DocumentSpec) withStandIns() DocumentSpec {
 	return out
 }
 
+// Validate checks the name, every check, and the rendered document
+// against CheckSchema and CheckInjection (with stand-ins for the pending
+// inputs of a dry run), and the 64 KB size limit of SSM documents.
 func (s DocumentSpec) Validate() error {
 	var errs []error
 	if err := migrationRuleSSM(s.Name); err != nil {

@@ -95,6 +95,12 @@ func (s RunSpec) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if err := checkInstanceIDs("run.instanceIds", s.InstanceIDs); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkInstanceIDs("run.expect", s.Expect); err != nil {
+		errs = append(errs, err)
+	}
 	if err := checkParameters("run.parameters", s.Document, s.Parameters); err != nil {
 		errs = append(errs, err)
 	}
@@ -117,6 +123,22 @@ func (s RunSpec) Validate() error {
 	}
 	if len(s.Comment) > 100 {
 		errs = append(errs, errors.New("run.comment: at most 100 characters"))
+	}
+	return errors.Join(errs...)
+}
+
+// instanceIDRe matches an EC2 instance ID or an SSM managed instance ID.
+var instanceIDRe = regexp.MustCompile(`^(i|mi)-[0-9a-f]{8,17}$`)
+
+// checkInstanceIDs checks that every entry is an instance ID: an empty
+// one (a server whose launch named no instance) would otherwise be
+// expected, never reached, and fail the run without naming a server.
+func checkInstanceIDs(field string, ids []string) error {
+	var errs []error
+	for i, id := range ids {
+		if !instanceIDRe.MatchString(id) {
+			errs = append(errs, fmt.Errorf("%s[%d]: %q is not an instance ID (i-... or mi-...)", field, i, id))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -362,6 +362,8 @@ func TestRunSpecValidate(t *testing.T) {
 		{validate.RunSpec{Document: d, Targets: wave, MaxConcurrency: "0"}, "run.maxConcurrency"},
 		{validate.RunSpec{Document: d, Targets: wave, DeliveryTimeout: time.Second}, "run.deliveryTimeout"},
 		{validate.RunSpec{Document: d, Targets: wave, LogGroup: "bad group"}, "run.logGroup"},
+		{validate.RunSpec{Document: d, Targets: wave, Expect: []string{"i-0123456789abcdef0", ""}}, `run.expect[1]: "" is not an instance ID`},
+		{validate.RunSpec{Document: d, InstanceIDs: []string{"i-0123456789abcdef0", "app-01"}}, `run.instanceIds[1]: "app-01" is not an instance ID`},
 	}
 	for _, tt := range tests {
 		_, err := validate.Run(context.Background(), env, cloud.SSM(), nil, tt.spec)

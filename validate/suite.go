@@ -135,6 +135,9 @@ func (s Spec) Validate() error {
 	if len(s.Expect) > 1000 {
 		errs = append(errs, errors.New("validate.expect: at most 1000 instances"))
 	}
+	if err := checkInstanceIDs("validate.expect", s.Expect); err != nil {
+		errs = append(errs, err)
+	}
 	if err := CheckSchedule(s.schedule()); err != nil {
 		errs = append(errs, fmt.Errorf("validate.schedule: %w", err))
 	}

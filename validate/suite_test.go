@@ -134,6 +134,7 @@ func TestSpecValidate(t *testing.T) {
 		{func(s *validate.Spec) { s.Targets = nil }, "validate.targets"},
 		{func(s *validate.Spec) { s.Schedule = "rate(1 minute)" }, "validate.schedule"},
 		{func(s *validate.Spec) { s.LogRetentionDays = 2 }, "validate.logRetentionDays"},
+		{func(s *validate.Spec) { s.Expect = []string{"i-0123456789abcdef0", ""} }, `validate.expect[1]: "" is not an instance ID`},
 		{func(s *validate.Spec) { db := *s.Database; db.SecretARN = "password123"; s.Database = &db }, "databaseConnectivity.secretArn"},
 	}
 	for _, tt := range tests {
