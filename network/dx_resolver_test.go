@@ -46,7 +46,34 @@ func TestEnsureDirectConnect(t *testing.T) {
 				assert.Empty(t, f.cloud.DirectConnect().VirtualInterfaces())
 			},
 		},
+		{
+			name: "with an available connection the private VIF is made on the gateway", want: want(create, create, create), mod: withConnection("available"),
+			wantWrites: map[string]int{"CreateDirectConnectGateway": 1, "CreateDirectConnectGatewayAssociation": 1, "CreatePrivateVirtualInterface": 1},
+			check: func(t *testing.T, f *fx) {
+				require.NotNil(t, got.VIF)
+				vifs := f.cloud.DirectConnect().VirtualInterfaces()
+				require.Len(t, vifs, 1)
+				assert.Equal(t, got.VIF.ID, vifs[0])
+				assert.Equal(t, 101, got.VIF.VLAN)
+			},
+		},
 		{name: "converged makes no write", setup: ensureOnce, want: want(noop, noop, noop)},
+		{
+			name: "a converged VIF makes no write", want: want(noop, noop, noop), mod: withConnection("available"),
+			setup: func(t *testing.T, f *fx, s network.DirectConnectSpec) {
+				withConnection("available")(f, &s)
+				ensureOnce(t, f, s)
+			},
+		},
+		{
+			name: "a changed VIF VLAN is refused", mod: withConnection("available"),
+			setup: func(t *testing.T, f *fx, s network.DirectConnectSpec) {
+				withConnection("available")(f, &s)
+				s.VLAN = 202
+				ensureOnce(t, f, s)
+			},
+			wantErr: "vlan is 202, the spec wants 101",
+		},
 		{
 			name: "changed allowed prefixes are updated on the association", setup: ensureOnce,
 			mod:  func(_ *fx, s *network.DirectConnectSpec) { s.AllowedPrefixes = []string{"10.0.0.0/15"} },
@@ -71,6 +98,14 @@ func TestEnsureDirectConnect(t *testing.T) {
 		},
 		{name: "dry run on a missing gateway writes nothing", dryRun: true, want: want(create, create, noop)},
 		{
+			name: "dry run with an available connection plans the VIF and writes nothing", dryRun: true, want: want(create, create, create), mod: withConnection("available"),
+			check: func(t *testing.T, f *fx) {
+				require.NotNil(t, got.VIF)
+				assert.True(t, migration.IsPending(got.VIF.ID), got.VIF.ID)
+				assert.Empty(t, f.cloud.DirectConnect().VirtualInterfaces())
+			},
+		},
+		{
 			name: "dry run with a pending VGW reads no association", dryRun: true, want: want(create, create, noop),
 			mod: func(_ *fx, s *network.DirectConnectSpec) { s.VPNGatewayID = migration.Pending("vgw-dev") },
 			check: func(t *testing.T, f *fx) {
@@ -78,6 +113,18 @@ func TestEnsureDirectConnect(t *testing.T) {
 			},
 		},
 	})
+}
+
+// withConnection returns a spec edit that names a connection in state,
+// with the VIF's VLAN, ASN and key secret. The first call on a fixture
+// adds the connection; later ones name the same.
+func withConnection(state string) func(*fx, *network.DirectConnectSpec) {
+	return func(f *fx, s *network.DirectConnectSpec) {
+		if f.dxConn == "" {
+			f.dxConn = f.cloud.DirectConnect().AddConnection("dc-virginia-1", "EqDC2", state)
+		}
+		s.ConnectionID, s.VLAN, s.CustomerASN, s.AuthKeySecretARN = f.dxConn, 101, 65010, bgpARN
+	}
 }
 
 // dxWithVIF returns a fixture with the gateway, the association and a VIF

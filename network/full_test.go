@@ -3,10 +3,13 @@ package network_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/directconnect"
+	dxtypes "github.com/aws/aws-sdk-go-v2/service/directconnect/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53resolver"
@@ -106,7 +109,7 @@ func destroyAll(ctx context.Context, env migration.Env, cloud *fakecloud.Cloud) 
 // decoys are look-alikes of the env's resources: the same Name, no
 // ownership tag (or another env's).
 type decoys struct {
-	vpc, prodVPC, subnet, subnet2, sg, rtb, igw, eip, vgw, cgw, dxgw, resolver string
+	vpc, prodVPC, subnet, subnet2, sg, rtb, igw, eip, nat, flowLog, vgw, cgw, dxgw, vif, resolver string
 }
 
 func plantDecoys(t *testing.T, f *fx) decoys {
@@ -141,6 +144,17 @@ func plantDecoys(t *testing.T, f *fx) decoys {
 	eip, err := e.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc, TagSpecifications: named(types.ResourceTypeElasticIp, "eip-nat-us-east-1a-dev")})
 	require.NoError(t, err)
 	d.eip = aws.ToString(eip.AllocationId)
+	nat, err := e.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: aws.String(d.subnet), AllocationId: eip.AllocationId, TagSpecifications: named(types.ResourceTypeNatgateway, "nat-us-east-1a-dev")})
+	require.NoError(t, err)
+	d.nat = aws.ToString(nat.NatGateway.NatGatewayId)
+	fl, err := e.CreateFlowLogs(ctx, &ec2.CreateFlowLogsInput{
+		ResourceIds: []string{d.vpc}, ResourceType: types.FlowLogsResourceTypeVpc, TrafficType: types.TrafficTypeAll,
+		LogDestinationType: types.LogDestinationTypeCloudWatchLogs, LogDestination: aws.String("arn:aws:logs:us-east-1:123456789012:log-group:someone-elses-flow-logs"),
+		DeliverLogsPermissionArn: aws.String("arn:aws:iam::123456789012:role/someone-elses"), TagSpecifications: named(types.ResourceTypeVpcFlowLog, "vpc-flow-logs-dev"),
+	})
+	require.NoError(t, err)
+	require.Len(t, fl.FlowLogIds, 1)
+	d.flowLog = fl.FlowLogIds[0]
 	vgw, err := e.CreateVpnGateway(ctx, &ec2.CreateVpnGatewayInput{Type: types.GatewayTypeIpsec1, AmazonSideAsn: aws.Int64(64512), TagSpecifications: named(types.ResourceTypeVpnGateway, "vgw-dev")})
 	require.NoError(t, err)
 	d.vgw = aws.ToString(vgw.VpnGateway.VpnGatewayId)
@@ -150,6 +164,16 @@ func plantDecoys(t *testing.T, f *fx) decoys {
 	gw, err := f.cloud.DirectConnect().CreateDirectConnectGateway(ctx, &directconnect.CreateDirectConnectGatewayInput{DirectConnectGatewayName: aws.String("dxgw-dev"), AmazonSideAsn: aws.Int64(64513)})
 	require.NoError(t, err)
 	d.dxgw = aws.ToString(gw.DirectConnectGateway.DirectConnectGatewayId)
+	f.cloud.Clock().Advance(time.Minute) // the gateway becomes available
+	vif, err := f.cloud.DirectConnect().CreatePrivateVirtualInterface(ctx, &directconnect.CreatePrivateVirtualInterfaceInput{
+		ConnectionId: aws.String(f.cloud.DirectConnect().AddConnection("someone-elses", "EqDC2", "available")),
+		NewPrivateVirtualInterface: &dxtypes.NewPrivateVirtualInterface{
+			VirtualInterfaceName: aws.String("vif-private-dev"), Vlan: 300, AsnLong: aws.Int64(65010), AuthKey: aws.String("someone-elses-key"),
+			DirectConnectGatewayId: gw.DirectConnectGateway.DirectConnectGatewayId, Tags: []dxtypes.Tag{{Key: aws.String("ManagedBy"), Value: aws.String("cutover")}},
+		},
+	})
+	require.NoError(t, err)
+	d.vif = aws.ToString(vif.VirtualInterfaceId)
 	ep, err := f.cloud.Resolver().CreateResolverEndpoint(ctx, &route53resolver.CreateResolverEndpointInput{
 		CreatorRequestId: aws.String("someone-else"), Name: aws.String("resolver-inbound-dev"), Direction: r53rtypes.ResolverEndpointDirectionInbound,
 		SecurityGroupIds: []string{d.sg}, IpAddresses: []r53rtypes.IpAddressRequest{{SubnetId: aws.String(d.subnet)}, {SubnetId: aws.String(d.subnet2)}},
@@ -175,13 +199,21 @@ func TestApplyAdoptsNoDecoyAndDestroyLeavesThemAll(t *testing.T) {
 	assert.ElementsMatch(t, []string{d.subnet, d.subnet2}, e.Subnets())
 	assert.Equal(t, []string{d.igw}, e.InternetGateways())
 	assert.Equal(t, []string{d.eip}, e.Addresses())
+	for id, state := range e.NatGatewayStates() {
+		if id == d.nat {
+			assert.Contains(t, []string{"pending", "available"}, state, "the look-alike NAT gateway lives")
+		} else {
+			assert.Equal(t, "deleted", state, "the env's NAT gateway %s", id)
+		}
+	}
 	assert.Equal(t, []string{d.vgw}, e.VpnGateways())
 	assert.Equal(t, []string{d.cgw}, e.CustomerGateways())
 	assert.Empty(t, e.VpnConnections())
-	assert.Empty(t, e.FlowLogs())
+	assert.Equal(t, []string{d.flowLog}, e.FlowLogs())
 	assert.Contains(t, e.SecurityGroups(), d.sg)
 	assert.Contains(t, e.RouteTables(), d.rtb)
 	assert.Equal(t, []string{d.dxgw}, f.cloud.DirectConnect().Gateways())
+	assert.Equal(t, []string{d.vif}, f.cloud.DirectConnect().VirtualInterfaces())
 	assert.Equal(t, []string{d.resolver}, f.cloud.Resolver().Endpoints())
 	for _, id := range e.SecurityGroups() {
 		assert.NotEqual(t, f.sgs.App, id)
@@ -249,17 +281,19 @@ func TestNetworkConvergesUnderThrottlingAndEventualConsistency(t *testing.T) {
 	f.cloud.SetFaults(fakecloud.Faults{ThrottleRate: 0.3, NotFoundReads: 2})
 	require.NoError(t, applyAll(f))
 	f.cloud.SetFaults(fakecloud.Faults{})
-	throttled, notFound := 0, 0
+	throttled, notFound := map[string]int{}, map[string]int{}
 	for _, c := range f.cloud.Calls() {
 		switch {
 		case c.Code == "RequestLimitExceeded" || c.Code == "ThrottlingException":
-			throttled++
-		case c.Code != "" && c.Code != "DependencyViolation":
-			notFound++
+			throttled[c.Service]++
+		case strings.Contains(c.Code, "NotFound") || c.Code == "DirectConnectClientException": // Direct Connect's one code for "does not exist"
+			notFound[c.Service]++
 		}
 	}
-	assert.Positive(t, throttled, "throttling fired")
-	assert.Positive(t, notFound, "NotFound-after-create fired")
+	for _, svc := range []string{"EC2", "Direct Connect", "Route53Resolver"} {
+		assert.Positive(t, throttled[svc], "throttling fired in %s", svc)
+		assert.Positive(t, notFound[svc], "NotFound-after-create fired in %s", svc)
+	}
 
 	// Let the consistency window close (every new resource is read until
 	// visible), then the same apply writes nothing: no duplicates were made.

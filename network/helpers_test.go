@@ -60,6 +60,7 @@ type fx struct {
 	rts     network.RouteTables
 	sgs     network.SecurityGroups
 	vgw     network.VPNGateway
+	dxConn  string // the Direct Connect connection a test added
 	done    map[string]bool
 }
 
