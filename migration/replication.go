@@ -13,7 +13,8 @@ import (
 	"github.com/cutoverkit/cutover/internal/awsx"
 )
 
-// Server replication IAM.
+// ReplicationIAMAPI is the IAM client EnsureMGNRoles uses: IAMAPI plus
+// the creation of MGN's service-linked role.
 //
 // Two replication services are supported for the application servers:
 //
@@ -24,10 +25,7 @@ import (
 //   - CloudEndure Migration, for estates that still run it. AWS has retired
 //     CloudEndure Migration in most Regions (new projects cannot start
 //     there) and points to MGN; use it only where a CloudEndure project
-//     already exists. See CloudEndureRoleSpec.
-
-// ReplicationIAMAPI is the IAM client EnsureMGNRoles uses: IAMAPI plus
-// the creation of MGN's service-linked role.
+//     already exists. See CloudEndureSpec and EnsureCloudEndureRole.
 type ReplicationIAMAPI interface {
 	IAMAPI
 	CreateServiceLinkedRole(context.Context, *iam.CreateServiceLinkedRoleInput, ...func(*iam.Options)) (*iam.CreateServiceLinkedRoleOutput, error)
@@ -82,7 +80,9 @@ func MGNRoles(env Env) []RoleSpec {
 
 // EnsureMGNRoles makes MGN's service-linked role and MGNRoles(env) exist
 // with their managed policies and instance profiles, before
-// EnsureMGNService initializes the service.
+// EnsureMGNService initializes the service. MGN, the successor of the
+// retired CloudEndure Migration, is the library's default replication
+// service.
 //
 // The service-linked role is created with CreateServiceLinkedRole when
 // GetRole does not find it. A role that exists already is adopted as the
@@ -170,6 +170,11 @@ func DeleteMGNRoles(ctx context.Context, env Env, api ReplicationIAMAPI) error {
 
 // CloudEndureSpec describes the cross-account role CloudEndure Migration
 // assumes in the target account.
+//
+// CloudEndure Migration is retired in most Regions, and AWS Application
+// Migration Service (MGN, EnsureMGNRoles) is its successor and the
+// library's default. Both are supported: use this only where a
+// CloudEndure project already replicates the servers.
 type CloudEndureSpec struct {
 	// CloudEndureAccountID is the AWS account the CloudEndure service
 	// assumes the role from, as its console shows it.
