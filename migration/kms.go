@@ -76,6 +76,9 @@ func KeyAlias(env Env) string { return "alias/" + env.Name("migration") }
 //   - principals of this account using the key through DynamoDB, Secrets
 //     Manager, SNS, DMS, RDS, EC2 (EBS volumes of server replication), S3,
 //     Lambda and EFS in the Region (kms:ViaService and kms:CallerAccount);
+//   - DynamoDB itself (the service principal) reading the key's metadata,
+//     which it does to watch the state of a table's key and report when the
+//     key is disabled or pending deletion;
 //   - CloudWatch alarms and EventBridge, which publish to the encrypted SNS
 //     topic as services and need GenerateDataKey and Decrypt.
 //
@@ -105,6 +108,10 @@ func KeyPolicy(env Env) PolicyDocument {
 		},
 		via("AllowDataStoresViaService", []string{"secretsmanager", "sns", "s3"}, dataActions...),
 		via("AllowGrantsViaService", []string{"dynamodb", "dms", "rds", "ec2", "lambda", "elasticfilesystem"}, append(slices.Clone(dataActions), "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")...),
+		Statement{
+			Sid: "AllowDynamoDBToDescribeKey", Effect: "Allow", Principal: ServicePrincipal("dynamodb.amazonaws.com"),
+			Action: Strings{"kms:Describe*", "kms:Get*", "kms:List*"}, Resource: Strings{"*"},
+		},
 		Statement{
 			Sid: "AllowAlarmAndEventPublishers", Effect: "Allow", Principal: ServicePrincipal("cloudwatch.amazonaws.com", "events.amazonaws.com"),
 			Action: Strings{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: Strings{"*"},

@@ -76,6 +76,10 @@ func TestKeyPolicyIsLeastPrivilege(t *testing.T) {
 	}
 	assert.ElementsMatch(t, migration.Strings{"dynamodb.us-east-1.amazonaws.com", "dms.us-east-1.amazonaws.com", "rds.us-east-1.amazonaws.com", "ec2.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com", "elasticfilesystem.us-east-1.amazonaws.com"},
 		sids["AllowGrantsViaService"].Condition["StringEquals"]["kms:ViaService"])
+	// DynamoDB the service may read the key's metadata, and nothing else.
+	ddb := sids["AllowDynamoDBToDescribeKey"]
+	assert.Equal(t, migration.Strings{"dynamodb.amazonaws.com"}, ddb.Principal.Service)
+	assert.Equal(t, migration.Strings{"kms:Describe*", "kms:Get*", "kms:List*"}, ddb.Action)
 
 	// A key policy that opens the key to anyone is refused.
 	open := migration.NewPolicy(migration.Statement{Sid: "Open", Effect: "Allow", Principal: &migration.Principal{Any: true}, Action: migration.Strings{"kms:Decrypt"}, Resource: migration.Strings{"*"}})
