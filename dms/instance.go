@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -110,6 +111,15 @@ type InstanceSpec struct {
 	// MaintenanceWindow is the weekly window, "ddd:hh24:mi-ddd:hh24:mi"
 	// in UTC; empty leaves AWS's choice.
 	MaintenanceWindow string
+	// DNSNameServers are up to four on-premises DNS servers (IPv4
+	// addresses, in order of preference) the instance resolves names
+	// with instead of the VPC's resolver. The source secret's host is an
+	// on-premises name — verify-full matches it against the server
+	// certificate, so it cannot simply be an address — and the VPC's
+	// resolver does not know it unless a Route 53 Resolver outbound rule
+	// forwards the on-premises domain. Empty keeps the VPC's resolver.
+	// Immutable: DMS takes them only at creation.
+	DNSNameServers []string
 }
 
 var (
@@ -156,6 +166,16 @@ func (s InstanceSpec) Validate() error {
 	}
 	if s.MaintenanceWindow != "" && !windowRe.MatchString(s.MaintenanceWindow) {
 		errs = append(errs, fmt.Errorf("instance.maintenanceWindow: %q is not ddd:hh24:mi-ddd:hh24:mi", s.MaintenanceWindow))
+	}
+	if len(s.DNSNameServers) > 4 {
+		errs = append(errs, fmt.Errorf("instance.dnsNameServers: at most 4 name servers, got %d", len(s.DNSNameServers)))
+	}
+	for i, ip := range s.DNSNameServers {
+		if a, err := netip.ParseAddr(ip); err != nil || !a.Is4() {
+			errs = append(errs, fmt.Errorf("instance.dnsNameServers[%d]: %q is not an IPv4 address", i, ip))
+		} else if slices.Contains(s.DNSNameServers[:i], ip) {
+			errs = append(errs, fmt.Errorf("instance.dnsNameServers[%d]: %s listed twice", i, ip))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -236,8 +256,9 @@ const (
 // through ModifyReplicationInstance — class, storage, Multi-AZ and engine
 // immediately only when the spec says ApplyImmediately, else in the
 // maintenance window (a change already pending is not requested again).
-// It refuses what DMS cannot change: the KMS key, the subnet group,
-// public accessibility, a smaller storage or an older engine. A pending
+// It refuses what DMS cannot change: the KMS key, the subnet group, the
+// DNS name servers, public accessibility, a smaller storage or an older
+// engine. A pending
 // parent (subnet group, key, security group) makes it report a create
 // without calling AWS.
 func EnsureInstance(ctx context.Context, env migration.Env, api DMSAPI, spec InstanceSpec) (Instance, error) {
@@ -284,6 +305,9 @@ func ensureInstance(ctx context.Context, env migration.Env, api DMSAPI, spec Ins
 		}
 		if spec.MaintenanceWindow != "" {
 			in.PreferredMaintenanceWindow = aws.String(spec.MaintenanceWindow)
+		}
+		if len(spec.DNSNameServers) > 0 {
+			in.DnsNameServers = aws.String(strings.Join(spec.DNSNameServers, ","))
 		}
 		err := vpcRoleRetry(ctx, env, func(ctx context.Context) error {
 			_, err := api.CreateReplicationInstance(ctx, in)
@@ -334,6 +358,9 @@ func ensureInstance(ctx context.Context, env migration.Env, api DMSAPI, spec Ins
 	}
 	if g := found.ReplicationSubnetGroup; g != nil && !strings.EqualFold(aws.ToString(g.ReplicationSubnetGroupIdentifier), spec.SubnetGroup) {
 		return Instance{}, fmt.Errorf("subnet group is immutable: %s is in %s, the spec wants %s", arn, aws.ToString(g.ReplicationSubnetGroupIdentifier), spec.SubnetGroup)
+	}
+	if have, want := dnsServers(aws.ToString(found.DnsNameServers)), strings.Join(spec.DNSNameServers, ","); have != want {
+		return Instance{}, fmt.Errorf("dns name servers are immutable: %s resolves with %q, the spec wants %q; DMS sets them only at creation — delete the tasks and the instance (after the migration) and apply again", arn, have, want)
 	}
 	if found.PubliclyAccessible {
 		return Instance{}, fmt.Errorf("%s is publicly accessible, which cannot be changed; the library never makes a public instance — delete it and apply again", arn)
@@ -434,6 +461,17 @@ func ensureInstance(ctx context.Context, env migration.Env, api DMSAPI, spec Ins
 		return Instance{}, err
 	}
 	return inst, nil
+}
+
+// dnsServers normalises DMS's comma-separated DnsNameServers.
+func dnsServers(list string) string {
+	var out []string
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // transientInstance are the replication instance states that end by

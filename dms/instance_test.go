@@ -77,6 +77,20 @@ func TestEnsureInstance(t *testing.T) {
 		},
 		{name: "converged makes no write", setup: ensureInstance, wantAction: migration.ActionNoop},
 		{
+			name: "on-premises DNS servers are set at creation, in order", edit: withDNS, wantAction: migration.ActionCreate,
+			wantWrites: []string{"CreateReplicationInstance"},
+			check: func(t *testing.T, ri dmstypes.ReplicationInstance) {
+				assert.Equal(t, "192.168.0.10,192.168.0.2", aws.ToString(ri.DnsNameServers))
+			},
+		},
+		{name: "converged with DNS servers makes no write", setup: func(f *fixture, group string) {
+			s := f.instanceSpec(group)
+			withDNS(&s)
+			_, err := dms.EnsureInstance(f.ctx, f.env, f.cloud.DMS(), s)
+			require.NoError(f.t, err)
+		}, edit: withDNS, wantAction: migration.ActionNoop},
+		{name: "a DNS server change is refused", setup: ensureInstance, edit: withDNS, wantErr: "dns name servers are immutable"},
+		{
 			name: "a class change waits for the maintenance window unless told otherwise", setup: ensureInstance,
 			edit: func(s *dms.InstanceSpec) { s.Class = "dms.r6i.2xlarge" }, wantAction: migration.ActionUpdate,
 			wantWrites: []string{"ModifyReplicationInstance"}, wantNote: "maintenance window",
@@ -175,6 +189,9 @@ func TestEnsureInstance(t *testing.T) {
 		})
 	}
 }
+
+// withDNS points the instance at two on-premises DNS servers.
+func withDNS(s *dms.InstanceSpec) { s.DNSNameServers = []string{"192.168.0.10", "192.168.0.2"} }
 
 func ensureInstance(f *fixture, group string) {
 	f.t.Helper()

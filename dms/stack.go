@@ -80,6 +80,8 @@ type InstanceOptions struct {
 	AllocatedStorageGB int    `json:"allocatedStorageGb,omitempty" yaml:"allocatedStorageGb,omitempty"`
 	ApplyImmediately   bool   `json:"applyImmediately,omitempty" yaml:"applyImmediately,omitempty"`
 	MaintenanceWindow  string `json:"maintenanceWindow,omitempty" yaml:"maintenanceWindow,omitempty"`
+	// DNSNameServers: see InstanceSpec.DNSNameServers.
+	DNSNameServers []string `json:"dnsNameServers,omitempty" yaml:"dnsNameServers,omitempty"`
 }
 
 // Spec is the whole DMS side of a migration. The IDs and ARNs it takes
@@ -221,7 +223,7 @@ func (s Spec) InstanceSpec(o Outputs) InstanceSpec {
 	return InstanceSpec{
 		SubnetGroup: o.SubnetGroup.ID, SecurityGroupIDs: s.SecurityGroupIDs, KMSKeyARN: s.KMSKeyARN, EngineVersion: s.engineVersion(),
 		SourceSizeGB: s.SourceSizeGB, Class: s.Instance.Class, AllocatedStorageGB: s.Instance.AllocatedStorageGB,
-		ApplyImmediately: s.Instance.ApplyImmediately, MaintenanceWindow: s.Instance.MaintenanceWindow,
+		ApplyImmediately: s.Instance.ApplyImmediately, MaintenanceWindow: s.Instance.MaintenanceWindow, DNSNameServers: s.Instance.DNSNameServers,
 	}
 }
 

@@ -90,6 +90,12 @@ func TestValidation(t *testing.T) {
 		{"no source size for the defaults", instance(func(s *dms.InstanceSpec) { s.SourceSizeGB = 0 }), "instance.sourceSizeGb: required"},
 		{"instance class", instance(func(s *dms.InstanceSpec) { s.Class = "r6i.xlarge" }), "instance.class"},
 		{"maintenance window", instance(func(s *dms.InstanceSpec) { s.MaintenanceWindow = "sunday 3am" }), "instance.maintenanceWindow"},
+		{"DNS server given by name", instance(func(s *dms.InstanceSpec) { s.DNSNameServers = []string{"192.168.0.2", "dns1.dc1.example.internal"} }),
+			"instance.dnsNameServers[1]: \"dns1.dc1.example.internal\" is not an IPv4 address"},
+		{"five DNS servers", instance(func(s *dms.InstanceSpec) {
+			s.DNSNameServers = []string{"192.168.0.1", "192.168.0.2", "192.168.0.3", "192.168.0.4", "192.168.0.5"}
+		}), "instance.dnsNameServers: at most 4"},
+		{"DNS server twice", instance(func(s *dms.InstanceSpec) { s.DNSNameServers = []string{"192.168.0.2", "192.168.0.2"} }), "listed twice"},
 		{"target storage smaller than the source", target(func(s *dms.TargetDBSpec) { s.AllocatedStorageGB = 400 }), "smaller than the 500 GB source"},
 		{"backup retention", target(func(s *dms.TargetDBSpec) { s.BackupRetentionDays = 40 }), "targetDb.backupRetentionDays"},
 		{"LOB size", task(func(s *dms.TaskSpec) { s.LOB = dms.LOBSettings{MaxSizeKB: 200000} }), "task.lob.maxSizeKb"},

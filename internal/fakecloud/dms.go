@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -30,7 +31,8 @@ import (
 //     dms-vpc-role exists with AmazonDMSVPCManagementRole and has
 //     propagated;
 //   - replication instances, "creating" for dmsInstanceCreateFor, then
-//     "available"; ModifyReplicationInstance applies class, storage,
+//     "available" (DnsNameServers, up to four IPv4 addresses, set only
+//     at creation); ModifyReplicationInstance applies class, storage,
 //     Multi-AZ and engine version at once only with ApplyImmediately, else
 //     keeps them in PendingModifiedValues until ApplyPendingMaintenance;
 //   - certificates parsed as PEM X.509 (InvalidCertificateFault);
@@ -167,6 +169,7 @@ type dmsInstance struct {
 	Steps         []rdsStep         `json:"steps,omitempty"`
 	Pending       dmsPending        `json:"pending"`
 	IP            string            `json:"ip"`
+	DNS           string            `json:"dns,omitempty"`
 }
 
 type dmsPending struct {
@@ -568,6 +571,9 @@ func (in *dmsInstance) out(c *Cloud, groups map[string]*dmsSubnetGroup) types.Re
 		PubliclyAccessible: in.Public, AutoMinorVersionUpgrade: in.AutoMinor, PreferredMaintenanceWindow: aws.String(in.Window),
 		InstanceCreateTime: aws.Time(in.Created), ReplicationInstanceStatus: aws.String(in.Status), NetworkType: aws.String("IPV4"),
 	}
+	if in.DNS != "" {
+		o.DnsNameServers = aws.String(in.DNS)
+	}
 	if g, ok := groups[in.SubnetGroup]; ok {
 		o.ReplicationSubnetGroup = rdsPtr(g.out(c))
 	}
@@ -622,6 +628,10 @@ func (f *DMS) CreateReplicationInstance(ctx context.Context, in *dms.CreateRepli
 		if !slices.Contains(DMSEngineVersions, version) {
 			return apiError("InvalidParameterValueException", "No replication engine found with version: %s", version)
 		}
+		dns := aws.ToString(in.DnsNameServers)
+		if err := dmsCheckDNS(dns); err != nil {
+			return err
+		}
 		if err := f.checkVPCRole(); err != nil {
 			return err
 		}
@@ -651,6 +661,7 @@ func (f *DMS) CreateReplicationInstance(ctx context.Context, in *dms.CreateRepli
 			Window: aws.ToString(in.PreferredMaintenanceWindow), Tags: dmsTagMap(in.Tags), Created: now, Status: "creating",
 			Steps: []rdsStep{{At: now.Add(dmsInstanceCreateFor), Status: "available"}},
 			IP:    fmt.Sprintf("10.0.%d.%d", 1+mix(f.c.seq)%200, 4+mix(f.c.seq>>3)%250),
+			DNS:   dns,
 		}
 		if inst.Window == "" {
 			inst.Window = "sun:06:00-sun:06:30"
@@ -661,6 +672,24 @@ func (f *DMS) CreateReplicationInstance(ctx context.Context, in *dms.CreateRepli
 		return nil
 	})
 	return out, err
+}
+
+// dmsCheckDNS checks CreateReplicationInstance's DnsNameServers: a
+// comma-separated list of up to four IPv4 addresses, or empty.
+func dmsCheckDNS(list string) error {
+	if list == "" {
+		return nil
+	}
+	servers := strings.Split(list, ",")
+	if len(servers) > 4 {
+		return apiError("InvalidParameterValueException", "DnsNameServers: at most 4 name servers, got %d", len(servers))
+	}
+	for _, ip := range servers {
+		if a, err := netip.ParseAddr(ip); err != nil || !a.Is4() {
+			return apiError("InvalidParameterValueException", "DnsNameServers: %q is not an IPv4 address", ip)
+		}
+	}
+	return nil
 }
 
 // DescribeReplicationInstances lists instances (filters

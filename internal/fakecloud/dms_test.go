@@ -144,9 +144,17 @@ func TestDMSInstanceLifecycle(t *testing.T) {
 	require.NoError(t, err)
 
 	in := &dms.CreateReplicationInstanceInput{ReplicationInstanceIdentifier: aws.String("ri"), ReplicationInstanceClass: aws.String("dms.r6i.large"),
-		ReplicationSubnetGroupIdentifier: aws.String("g"), MultiAZ: aws.Bool(true), EngineVersion: aws.String("3.5.4"), PubliclyAccessible: aws.Bool(false)}
+		ReplicationSubnetGroupIdentifier: aws.String("g"), MultiAZ: aws.Bool(true), EngineVersion: aws.String("3.5.4"), PubliclyAccessible: aws.Bool(false),
+		DnsNameServers: aws.String("192.168.0.10,192.168.0.2,192.168.1.10,192.168.1.2,10.0.0.2")}
+	_, err = cloud.DMS().CreateReplicationInstance(ctx, in)
+	assert.Equal(t, "InvalidParameterValueException", awsx.Code(err), "at most four name servers")
+	in.DnsNameServers = aws.String("192.168.0.10,dns.example")
+	_, err = cloud.DMS().CreateReplicationInstance(ctx, in)
+	assert.Equal(t, "InvalidParameterValueException", awsx.Code(err), "addresses, not names")
+	in.DnsNameServers = aws.String("192.168.0.10,192.168.0.2")
 	out, err := cloud.DMS().CreateReplicationInstance(ctx, in)
 	require.NoError(t, err)
+	assert.Equal(t, "192.168.0.10,192.168.0.2", aws.ToString(out.ReplicationInstance.DnsNameServers))
 	arn := aws.ToString(out.ReplicationInstance.ReplicationInstanceArn)
 	assert.Regexp(t, `^arn:aws:dms:us-east-1:123456789012:rep:[A-Z2-7]{26}$`, arn)
 	assert.Equal(t, "creating", cloud.DMS().InstanceStatus("ri"))
