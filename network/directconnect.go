@@ -137,7 +137,7 @@ func (s DirectConnectSpec) Validate() error {
 	if s.VLAN < 1 || s.VLAN > 4094 {
 		errs = append(errs, fmt.Errorf("directConnect.vlan: %d outside 1..4094", s.VLAN))
 	}
-	errs = append(errs, checkCustomerASN("directConnect.customerAsn", s.CustomerASN, true))
+	errs = append(errs, checkCustomerASN("directConnect.customerAsn", s.CustomerASN))
 	if s.CustomerASN == s.AmazonSideASN {
 		errs = append(errs, fmt.Errorf("directConnect.customerAsn: %d equals the Amazon side ASN; the two BGP peers need different ASNs", s.CustomerASN))
 	}

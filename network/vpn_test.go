@@ -69,6 +69,16 @@ func TestEnsureVPNConnection(t *testing.T) {
 		},
 		{name: "converged makes no write", setup: ensureOnce, want: want(noop, noop, noop)},
 		{
+			name: "a private 4-byte customer ASN is sent as BgpAsnExtended", want: want(create, create, create),
+			mod:        func(_ *fx, s *network.VPNConnectionSpec) { s.CustomerASN = 4200000001 },
+			wantWrites: map[string]int{"CreateLogGroup": 1, "PutRetentionPolicy": 1, "CreateCustomerGateway": 1, "CreateVpnConnection": 1},
+			check: func(t *testing.T, f *fx) {
+				cg, err := f.cloud.EC2().DescribeCustomerGateways(f.ctx, &ec2.DescribeCustomerGatewaysInput{CustomerGatewayIds: []string{got.CustomerGatewayID}})
+				require.NoError(t, err)
+				assert.Equal(t, "4200000001", aws.ToString(cg.CustomerGateways[0].BgpAsnExtended))
+			},
+		},
+		{
 			name: "weakened tunnel options are modified back",
 			setup: func(t *testing.T, f *fx, s network.VPNConnectionSpec) {
 				ensureOnce(t, f, s)

@@ -175,7 +175,7 @@ type VPNConnectionSpec struct {
 	// address.
 	CustomerGatewayIP string
 	// CustomerASN is the on-premises BGP ASN: a public ASN you own or a
-	// private one (64512-65534).
+	// private one (64512-65534 or 4200000000-4294967294).
 	CustomerASN int64
 	// OnPremCIDR and VPCCIDR are the two networks the VPN joins; they must
 	// not overlap.
@@ -212,7 +212,7 @@ func (s VPNConnectionSpec) Validate() error {
 	errs := []error{
 		checkID("vpn.vpnGatewayId", s.VPNGatewayID, "vgw-"),
 		checkAmazonASN("vpn.amazonSideAsn", s.AmazonSideASN),
-		checkCustomerASN("vpn.customerAsn", s.CustomerASN, false),
+		checkCustomerASN("vpn.customerAsn", s.CustomerASN),
 	}
 	if s.AmazonSideASN == s.CustomerASN {
 		errs = append(errs, fmt.Errorf("vpn.customerAsn: %d equals the Amazon side ASN; the two BGP peers need different ASNs", s.CustomerASN))
