@@ -96,7 +96,10 @@ type PostgreSQLOptions struct {
 	ReplicaSessionRole bool
 }
 
-var slotNameRe = regexp.MustCompile(`^[a-z0-9_]{1,63}$`)
+var (
+	slotNameRe = regexp.MustCompile(`^[a-z0-9_]{1,63}$`)
+	certARNRe  = regexp.MustCompile(`^arn:aws[a-z-]*:dms:[a-z0-9-]+:[0-9]{12}:cert:[A-Za-z0-9-]+$`)
+)
 
 // Validate checks the spec before any call.
 func (s EndpointSpec) Validate() error {
@@ -118,7 +121,7 @@ func (s EndpointSpec) Validate() error {
 	if err := checkRoleARN(s.AccessRoleARN); err != nil {
 		errs = append(errs, fmt.Errorf("endpoint.accessRoleArn: %w", err))
 	}
-	if !migration.IsPending(s.CertificateARN) && !regexp.MustCompile(`^arn:aws[a-z-]*:dms:[a-z0-9-]+:[0-9]{12}:cert:[A-Za-z0-9-]+$`).MatchString(s.CertificateARN) {
+	if !migration.IsPending(s.CertificateARN) && !certARNRe.MatchString(s.CertificateARN) {
 		errs = append(errs, fmt.Errorf("endpoint.certificateArn: %q is not a DMS certificate ARN (SslMode verify-full needs the CA)", s.CertificateARN))
 	}
 	if err := checkKeyARN(s.KMSKeyARN); err != nil {

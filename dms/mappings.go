@@ -32,7 +32,10 @@ type TableSelection struct {
 // identifierRe is an unquoted PostgreSQL identifier (what the library
 // accepts for schema, table and database names): a letter or underscore,
 // then letters, digits, underscores or dollars.
-var identifierRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
+var (
+	identifierRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
+	patternCharsRe = regexp.MustCompile(`^[A-Za-z0-9_$]+$`)
+)
 
 // maxIdentifier is PostgreSQL's NAMEDATALEN - 1.
 const maxIdentifier = 63
@@ -68,7 +71,7 @@ func checkPattern(s string) error {
 	if len(literal) > maxIdentifier {
 		return fmt.Errorf("%q: names are at most %d bytes", s, maxIdentifier)
 	}
-	if !regexp.MustCompile(`^[A-Za-z0-9_$]+$`).MatchString(literal) || !strings.HasPrefix(s, "%") && !regexp.MustCompile(`^[A-Za-z_]`).MatchString(s) {
+	if !patternCharsRe.MatchString(literal) || !strings.HasPrefix(s, "%") && !identifierRe.MatchString(s[:1]) {
 		return fmt.Errorf("%q is not a PostgreSQL identifier pattern (letters, digits, _, $ and the %% wildcard)", s)
 	}
 	return nil

@@ -489,6 +489,7 @@ type TargetDBSpec struct {
 var (
 	pgVersionRe = regexp.MustCompile(`^(1[0-9])(?:\.([0-9]+))?$`)
 	dbClassRe   = regexp.MustCompile(`^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	pgUserRe    = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,62}$`)
 )
 
 // Major returns the PostgreSQL major version of EngineVersion, or 0.
@@ -545,7 +546,7 @@ func (s TargetDBSpec) Validate() error {
 	if err := checkIdentifier(s.DatabaseName); err != nil {
 		errs = append(errs, fmt.Errorf("targetDb.databaseName: %w", err))
 	}
-	if u := s.masterUsername(); !regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,62}$`).MatchString(u) || slices.Contains([]string{"postgres", "rdsadmin", "admin", "root"}, strings.ToLower(u)) {
+	if u := s.masterUsername(); !pgUserRe.MatchString(u) || slices.Contains([]string{"postgres", "rdsadmin", "admin", "root"}, strings.ToLower(u)) {
 		errs = append(errs, fmt.Errorf("targetDb.masterUsername: %q must be a letter then letters, digits or _, at most 63, and not a reserved name", u))
 	}
 	if s.BackupRetentionDays < 0 || s.BackupRetentionDays > 35 {
