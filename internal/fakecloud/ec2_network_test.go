@@ -212,6 +212,18 @@ func TestFakeVPN(t *testing.T) {
 	assert.NotEqual(t, c1.CustomerGateway.CustomerGatewayId, c3.CustomerGateway.CustomerGatewayId, "a distinct device name makes a new one")
 	_, err = n.e.CreateCustomerGateway(n.ctx, &ec2.CreateCustomerGatewayInput{Type: types.GatewayTypeIpsec1, IpAddress: aws.String("203.0.113.11"), BgpAsn: aws.Int32(7224)})
 	assert.Equal(t, "InvalidParameterValue", awsx.Code(err), "7224 is reserved in us-east-1")
+	for _, tc := range []struct {
+		region string
+		asn    int32
+		code   string
+	}{{"eu-west-1", 7224, "InvalidParameterValue"}, {"eu-west-1", 9059, "InvalidParameterValue"}, {"us-east-1", 9059, ""}} {
+		other := fakecloud.New(fakecloud.WithRegion(tc.region)).EC2()
+		_, err := other.CreateCustomerGateway(n.ctx, &ec2.CreateCustomerGatewayInput{Type: types.GatewayTypeIpsec1, IpAddress: aws.String("203.0.113.12"), BgpAsn: aws.Int32(tc.asn)})
+		assert.Equal(t, tc.code, awsx.Code(err), "ASN %d in %s", tc.asn, tc.region)
+	}
+	ext, err := n.e.CreateCustomerGateway(n.ctx, &ec2.CreateCustomerGatewayInput{Type: types.GatewayTypeIpsec1, IpAddress: aws.String("203.0.113.13"), BgpAsnExtended: aws.Int64(4200000001)})
+	require.NoError(t, err, "a private 4-byte ASN goes in BgpAsnExtended")
+	assert.Equal(t, "4200000001", aws.ToString(ext.CustomerGateway.BgpAsnExtended))
 
 	create := func(inside string) (*ec2.CreateVpnConnectionOutput, error) {
 		return n.e.CreateVpnConnection(n.ctx, &ec2.CreateVpnConnectionInput{Type: aws.String("ipsec.1"), CustomerGatewayId: c1.CustomerGateway.CustomerGatewayId, VpnGatewayId: aws.String(vgw),

@@ -351,8 +351,11 @@ func (f *EC2) cgw(id string) (*fakeCGW, error) {
 	return g, nil
 }
 
-// reservedCGWASN are ASNs AWS refuses for a customer gateway in a Region.
-var reservedCGWASN = map[string]int64{"us-east-1": 7224, "eu-west-1": 9059, "ap-northeast-1": 10124, "ap-southeast-1": 17943}
+// reservedCGWASN are ASNs AWS refuses for a customer gateway in one
+// Region; 7224 (reservedCGWASNEverywhere) it refuses in every Region.
+var reservedCGWASN = map[string]int64{"eu-west-1": 9059, "ap-northeast-1": 10124, "ap-southeast-1": 17943}
+
+const reservedCGWASNEverywhere = 7224
 
 // CreateCustomerGateway creates a customer gateway. As in EC2, a request
 // identical to an existing gateway (type, IP, ASN and device name) returns
@@ -380,7 +383,7 @@ func (f *EC2) CreateCustomerGateway(ctx context.Context, in *ec2.CreateCustomerG
 				return apiError("InvalidParameterValue", "BgpAsn %d is outside 1-2147483647", asn)
 			}
 		}
-		if r, ok := reservedCGWASN[f.c.region]; ok && asn == r {
+		if r, ok := reservedCGWASN[f.c.region]; asn == reservedCGWASNEverywhere || ok && asn == r {
 			return apiError("InvalidParameterValue", "The ASN %d is reserved in %s", asn, f.c.region)
 		}
 		s := f.st()
