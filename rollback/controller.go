@@ -300,9 +300,10 @@ func (c *Controller) executor() *Executor {
 //
 // Before each shift it checks the gates — the phase is still
 // cutting-over at this run's epoch, the lease is held, the forward lag is
-// under MaxForwardLag with the task running, the reverse task is running
-// (it is started if not), and every named validation passed — retrying
-// every Gates.RetryInterval; past Gates.Timeout it holds and notifies.
+// under MaxForwardLag with the task running, every named validation
+// passed, and the reverse task is running — started, which is the
+// database switch, only once every other gate passes — retrying every
+// Gates.RetryInterval; past Gates.Timeout it holds and notifies.
 // A stopped forward task passes while the reverse task runs: that is the
 // database switch (see Replication.StartReverse), after which green's
 // database is the writer and there is no forward lag to bound.
@@ -526,15 +527,6 @@ func (c *Controller) checkGates(ctx context.Context) ([]string, error) {
 	} else if !strings.EqualFold(fwd.Status, "running") || lag > c.Gates.MaxForwardLag {
 		failures = append(failures, fmt.Sprintf("forward replication %s is %s with lag %v (bound %v)", fwd.Task, fwd.Status, lag, c.Gates.MaxForwardLag))
 	}
-	if revErr != nil {
-		failures = append(failures, "reverse replication: "+revErr.Error())
-	} else if !switched {
-		if err := c.Replication.StartReverse(ctx); err != nil {
-			failures = append(failures, fmt.Sprintf("reverse replication %s is %s and could not be started: %v", rev.Task, rev.Status, err))
-		} else {
-			failures = append(failures, fmt.Sprintf("reverse replication %s was %s; started it", rev.Task, rev.Status))
-		}
-	}
 	for _, name := range c.Gates.Validations {
 		v, ok, err := c.Store.LastValidation(ctx, name)
 		switch {
@@ -546,6 +538,23 @@ func (c *Controller) checkGates(ctx context.Context) ([]string, error) {
 			failures = append(failures, fmt.Sprintf("validation %s failed at %s", name, v.At.UTC().Format(time.RFC3339)))
 		case c.Gates.ValidationMaxAge > 0 && c.Env.Now().Sub(v.At) > c.Gates.ValidationMaxAge:
 			failures = append(failures, fmt.Sprintf("validation %s passed at %s, older than %v", name, v.At.UTC().Format(time.RFC3339), c.Gates.ValidationMaxAge))
+		}
+	}
+	// The reverse task last: starting it while the forward task runs is
+	// the database switch (it stops the forward task), so it happens only
+	// once every other gate passes — with the forward lag over its bound
+	// the switch would strand the on-premises writes not yet replicated.
+	switch {
+	case revErr != nil:
+		failures = append(failures, "reverse replication: "+revErr.Error())
+	case switched:
+	case len(failures) > 0:
+		failures = append(failures, fmt.Sprintf("reverse replication %s is %s; it is started once the other gates pass", rev.Task, rev.Status))
+	default:
+		if err := c.Replication.StartReverse(ctx); err != nil {
+			failures = append(failures, fmt.Sprintf("reverse replication %s is %s and could not be started: %v", rev.Task, rev.Status, err))
+		} else {
+			failures = append(failures, fmt.Sprintf("reverse replication %s was %s; started it", rev.Task, rev.Status))
 		}
 	}
 	return failures, nil

@@ -322,15 +322,16 @@ func TestControllerCrashAndResume(t *testing.T) {
 }
 
 // TestControllerGates: before 10 %, the forward replication lags and the
-// reverse task is stopped. The controller starts the reverse task, waits,
-// holds after the gate timeout and notifies; when the lag recovers and the
-// operator resumes, it shifts.
+// reverse task is stopped. The controller does not switch the database
+// (start the reverse task) while the forward lag is over its bound: it
+// waits, holds after the gate timeout and notifies; when the lag recovers
+// and the operator resumes, it starts the reverse task, and once that
+// runs it shifts.
 func TestControllerGates(t *testing.T) {
 	s := newScenario(t, nil)
 	s.repl.set(func(f *fakeReplication) {
 		f.forward.Target = 10 * time.Minute
 		f.reverse.Status = "stopped"
-		f.startsRunning = false
 	})
 	gateEvents := 0
 	s.onEv = func(s *scenario, e rollback.Event) {
@@ -339,20 +340,23 @@ func TestControllerGates(t *testing.T) {
 			gateEvents++
 		case rollback.EventHold:
 			assert.Empty(t, s.router.shifts, "nothing shifted while the gates fail")
-			s.repl.set(func(f *fakeReplication) {
-				f.forward.Target = 5 * time.Second
-				f.reverse.Status = "running"
-			})
+			assert.Zero(t, s.repl.startCount(), "no database switch while the forward lag is over its bound")
+			s.repl.set(func(f *fakeReplication) { f.forward.Target = 5 * time.Second })
 			s.c.Resume("replication caught up")
+		case rollback.EventShift:
+			assert.Equal(t, 1, s.repl.startCount(), "the reverse task started before traffic moved")
 		}
 	}
 	require.NoError(t, s.c.Run(context.Background(), schedule))
 	assert.GreaterOrEqual(t, gateEvents, 6, "gates retried every 30s for the 3 minute timeout")
-	assert.GreaterOrEqual(t, s.repl.startCount(), 1, "the stopped reverse task was started")
+	require.Equal(t, 1, s.repl.startCount(), "the stopped reverse task was started once")
+	for _, fwd := range s.repl.forwardAtStarts() {
+		assert.LessOrEqual(t, max(fwd.Source, fwd.Target), s.c.Gates.MaxForwardLag, "the database switched with the forward lag within bound")
+	}
 	warn := s.notifier.bySeverity(migration.SeverityWarning)
 	require.Len(t, warn, 1)
 	assert.Contains(t, warn[0].Reason, "forward replication dms-task-forward-dev is running with lag 10m0s (bound 30s)")
-	assert.Contains(t, warn[0].Reason, "reverse replication dms-task-reverse-dev was stopped; started it")
+	assert.Contains(t, warn[0].Reason, "reverse replication dms-task-reverse-dev is stopped; it is started once the other gates pass")
 	assert.Len(t, s.store.entries(rollback.EntryGate), 1)
 	assert.Equal(t, migration.PhaseComplete, s.store.current())
 }

@@ -272,6 +272,9 @@ type fakeReplication struct {
 	startErr      error
 	starts        int
 	startsRunning bool // StartReverse makes the reverse task running
+	// startedAt is the forward task's state at each StartReverse: the
+	// database switch must find its lag within bound.
+	startedAt []migration.ReplicationLag
 }
 
 func newReplication() *fakeReplication {
@@ -298,6 +301,7 @@ func (f *fakeReplication) StartReverse(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.starts++
+	f.startedAt = append(f.startedAt, f.forward)
 	if f.startErr != nil {
 		return f.startErr
 	}
@@ -311,6 +315,12 @@ func (f *fakeReplication) set(fn func(f *fakeReplication)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fn(f)
+}
+
+func (f *fakeReplication) forwardAtStarts() []migration.ReplicationLag {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]migration.ReplicationLag(nil), f.startedAt...)
 }
 
 func (f *fakeReplication) startCount() int {
