@@ -52,20 +52,18 @@ type fakeProfile struct {
 // Attaching any other AWS managed policy fails with NoSuchEntity, as in
 // IAM, which catches a mistyped name in tests. Add the ones a package uses.
 var ManagedPolicies = map[string]bool{
-	"arn:aws:iam::aws:policy/service-role/AmazonDMSVPCManagementRole":                       true,
-	"arn:aws:iam::aws:policy/service-role/AmazonDMSCloudWatchLogsRole":                      true,
-	"arn:aws:iam::aws:policy/service-role/AWSApplicationMigrationReplicationServerPolicy":   true,
-	"arn:aws:iam::aws:policy/service-role/AWSApplicationMigrationConversionServerPolicy":    true,
-	"arn:aws:iam::aws:policy/service-role/AWSApplicationMigrationMGHAccess":                 true,
-	"arn:aws:iam::aws:policy/service-role/AWSApplicationMigrationLaunchInstanceWithDrsRole": true,
-	"arn:aws:iam::aws:policy/service-role/AWSApplicationMigrationLaunchInstanceWithSsmRole": true,
-	"arn:aws:iam::aws:policy/AWSApplicationMigrationAgentInstallationPolicy":                true,
-	"arn:aws:iam::aws:policy/AWSApplicationMigrationAgentPolicy":                            true,
-	"arn:aws:iam::aws:policy/AWSApplicationMigrationServiceEc2InstancePolicy":               true,
-	"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore":                                  true,
-	"arn:aws:iam::aws:policy/service-role/AWSApplicationMigrationAgentPolicy_v2":            true,
-	"arn:aws:iam::aws:policy/service-role/AWSElasticDisasterRecoveryEc2InstancePolicy":      true,
-	"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole":                      true,
+	"arn:aws:iam::aws:policy/service-role/AmazonDMSVPCManagementRole":                     true,
+	"arn:aws:iam::aws:policy/service-role/AmazonDMSCloudWatchLogsRole":                    true,
+	"arn:aws:iam::aws:policy/service-role/AWSApplicationMigrationReplicationServerPolicy": true,
+	"arn:aws:iam::aws:policy/service-role/AWSApplicationMigrationConversionServerPolicy":  true,
+	"arn:aws:iam::aws:policy/service-role/AWSApplicationMigrationMGHAccess":               true,
+	"arn:aws:iam::aws:policy/AWSApplicationMigrationAgentInstallationPolicy":              true,
+	"arn:aws:iam::aws:policy/AWSApplicationMigrationAgentPolicy":                          true,
+	"arn:aws:iam::aws:policy/AWSApplicationMigrationServiceEc2InstancePolicy":             true,
+	"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore":                                true,
+	"arn:aws:iam::aws:policy/service-role/AWSApplicationMigrationAgentPolicy_v2":          true,
+	"arn:aws:iam::aws:policy/service-role/AWSElasticDisasterRecoveryEc2InstancePolicy":    true,
+	"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole":                    true,
 }
 
 var roleNameRe = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
