@@ -412,3 +412,42 @@ func TestSourceManyCalls(t *testing.T) {
 		assert.Equal(t, 5.0, s.Points[len(s.Points)-1].Value, name)
 	}
 }
+
+// TestSourcePaginates reads a policy whose data is more than one
+// GetMetricData response holds (100,800 datapoints): 100 rules of a day
+// of minutes each, with sample counts — 200 queries in one request,
+// 288,000 datapoints over three pages, merged back per rule.
+func TestSourcePaginates(t *testing.T) {
+	ctx := context.Background()
+	_, cloud, _ := cloudEnv(t)
+	p := rollback.Policy{DataLossBudget: time.Minute}
+	for i := range 100 {
+		name := fmt.Sprintf("r%03d", i)
+		m := rollback.Metric{Namespace: "App", Name: "Latency", Dimensions: map[string]string{"Node": name}, Stat: "Average"}
+		p.Rules = append(p.Rules, rollback.Rule{Name: name, Query: rollback.Query{Metric: &m, Period: time.Minute},
+			Comparator: rollback.GreaterThan, Threshold: 1000, EvaluationPeriods: 1440, DatapointsToAlarm: 1, MinSamples: 1})
+		v := float64(i)
+		cloud.CloudWatch().SetMetricFunc("App", "Latency", m.Dimensions, func(time.Time) (float64, bool) { return v, true })
+	}
+	require.NoError(t, p.Validate())
+	now := cloud.Clock().Now()
+	series, err := rollback.Source{API: cloud.CloudWatch()}.Fetch(ctx, p, now)
+	require.NoError(t, err)
+	assert.Equal(t, 3, cloud.Count("CloudWatch", "GetMetricData"), "one request, three pages")
+	require.Len(t, series, 100)
+	for i, r := range p.Rules {
+		s := series[r.Name]
+		require.NoError(t, s.Err, r.Name)
+		require.GreaterOrEqual(t, len(s.Points), 1440, r.Name)
+		require.GreaterOrEqual(t, len(s.Samples), 1440, r.Name)
+		for _, pt := range s.Points {
+			require.Equal(t, float64(i), pt.Value, "%s: no page mixed up another rule's data", r.Name)
+		}
+	}
+	d := rollback.Evaluate(p, rollback.Observations{At: now, Series: series, ReverseLag: okLag()})
+	assert.Equal(t, rollback.Continue, d.Verdict, d.Reason)
+	for _, r := range d.Rules {
+		require.Equal(t, 1440, r.Evaluated, r.Rule)
+		require.Zero(t, r.Missing, "%s: every period of the day arrived", r.Rule)
+	}
+}

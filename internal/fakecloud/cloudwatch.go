@@ -271,7 +271,10 @@ func (f *CloudWatch) query(ms *types.MetricStat, period int32, start, end time.T
 // GetMetricData evaluates metric queries (and, through MetricExpression,
 // metric math) over [StartTime, EndTime). At most 500 queries per call,
 // as in CloudWatch. Results are newest first unless ScanBy says
-// TimestampAscending.
+// TimestampAscending. As in CloudWatch, a response holds at most
+// MaxDatapoints datapoints (100,800 by default) and a NextToken for the
+// rest; a query cut by the page end has StatusCode PartialData and
+// continues on the next page.
 func (f *CloudWatch) GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
 	var out *cloudwatch.GetMetricDataOutput
 	err := f.c.call(ctx, cloudwatch.ServiceID, "GetMetricData", false, func() error {
@@ -313,30 +316,77 @@ func (f *CloudWatch) GetMetricData(ctx context.Context, in *cloudwatch.GetMetric
 			}
 			results[aws.ToString(q.Id)] = ts
 		}
-		out = &cloudwatch.GetMetricDataOutput{}
+		size := defaultMaxDatapoints
+		if in.MaxDatapoints != nil {
+			if *in.MaxDatapoints <= 0 {
+				return apiError("ValidationError", "MaxDatapoints must be positive, got %d", *in.MaxDatapoints)
+			}
+			size = int(*in.MaxDatapoints)
+		}
+		// Every returned datapoint in order (query by query, each in
+		// ScanBy order); a page is a slice of them.
+		type ref struct{ q, i int }
+		var returned []types.MetricDataQuery
+		var all []ref
 		for _, q := range in.MetricDataQueries {
 			if q.ReturnData != nil && !*q.ReturnData {
 				continue
 			}
-			ts := results[aws.ToString(q.Id)]
-			r := types.MetricDataResult{Id: q.Id, Label: q.Label, StatusCode: types.StatusCodeComplete}
+			for i := range results[aws.ToString(q.Id)].Times {
+				all = append(all, ref{q: len(returned), i: i})
+			}
+			returned = append(returned, q)
+		}
+		pts, next, err := page(all, in.NextToken, size)
+		if err != nil {
+			return err
+		}
+		first := in.NextToken == nil || *in.NextToken == ""
+		out = &cloudwatch.GetMetricDataOutput{NextToken: next}
+		byQuery := map[int]*types.MetricDataResult{}
+		result := func(qi int) *types.MetricDataResult {
+			if r, ok := byQuery[qi]; ok {
+				return r
+			}
+			q := returned[qi]
+			r := &types.MetricDataResult{Id: q.Id, Label: q.Label, StatusCode: types.StatusCodeComplete}
 			if r.Label == nil {
 				r.Label = q.Id
 			}
-			for i := range ts.Times {
-				j := i
-				if in.ScanBy != types.ScanByTimestampAscending {
-					j = len(ts.Times) - 1 - i
-				}
-				r.Timestamps = append(r.Timestamps, ts.Times[j])
-				r.Values = append(r.Values, ts.Values[j])
+			byQuery[qi] = r
+			return r
+		}
+		for qi, q := range returned {
+			if first && len(results[aws.ToString(q.Id)].Times) == 0 {
+				result(qi) // a query without data is reported once, empty
 			}
-			out.MetricDataResults = append(out.MetricDataResults, r)
+		}
+		for k, p := range pts {
+			ts := results[aws.ToString(returned[p.q].Id)]
+			j := p.i
+			if in.ScanBy != types.ScanByTimestampAscending {
+				j = len(ts.Times) - 1 - p.i
+			}
+			r := result(p.q)
+			r.Timestamps = append(r.Timestamps, ts.Times[j])
+			r.Values = append(r.Values, ts.Values[j])
+			if k == len(pts)-1 && p.i < len(ts.Times)-1 {
+				r.StatusCode = types.StatusCodePartialData // continued on the next page
+			}
+		}
+		for qi := range returned {
+			if r, ok := byQuery[qi]; ok {
+				out.MetricDataResults = append(out.MetricDataResults, *r)
+			}
 		}
 		return nil
 	})
 	return out, err
 }
+
+// defaultMaxDatapoints is how many datapoints GetMetricData returns per
+// page when MaxDatapoints is not set.
+const defaultMaxDatapoints = 100_800
 
 // ListMetrics lists the metrics that have data or a script, filtered by
 // namespace, name and dimensions, paginated.
