@@ -741,3 +741,35 @@ func TestEnsureDataSyncLogs(t *testing.T) {
 	require.NoError(t, migration.DeleteDataSyncLogs(ctx, f.env, f.cloud.Logs(), f.nfs()))
 	assert.Empty(t, f.cloud.Writes())
 }
+
+// A crash at any write of a fresh apply — the write done, its answer
+// lost — leaves nothing a re-run duplicates: DataSync takes no client
+// token, so the re-run finds each resource by name and ownership tag.
+func TestEnsureFileTransferCrashAtEveryWrite(t *testing.T) {
+	ctx := context.Background()
+	probe := newDSFixture(t)
+	probe.cloud.ResetCalls()
+	_, err := migration.EnsureFileTransfer(ctx, probe.env, probe.clients(), probe.smb())
+	require.NoError(t, err)
+	writes := len(probe.cloud.Writes())
+	require.Greater(t, writes, 8)
+	for k := 1; k <= writes; k++ {
+		for _, after := range []bool{true, false} {
+			f := newDSFixture(t)
+			f.cloud.SetFaults(fakecloud.Faults{CrashAtWrite: k, CrashAfter: after})
+			_, err := migration.EnsureFileTransfer(ctx, f.env, f.clients(), f.smb())
+			require.Error(t, err, "write %d", k)
+			f.cloud.Restart()
+			_, err = migration.EnsureFileTransfer(ctx, f.env, f.clients(), f.smb())
+			require.NoError(t, err, "write %d (crash after: %v)", k, after)
+			assert.Len(t, f.cloud.DataSync().Tasks(), 1, "write %d", k)
+			assert.Len(t, f.cloud.DataSync().Locations(), 2, "write %d", k)
+			assert.Len(t, f.cloud.S3().Buckets(), 1, "write %d", k)
+			// Converged: one more apply writes nothing.
+			f.cloud.ResetCalls()
+			_, err = migration.EnsureFileTransfer(ctx, f.env, f.clients(), f.smb())
+			require.NoError(t, err)
+			assert.Empty(t, f.cloud.Writes(), "write %d (crash after: %v)", k, after)
+		}
+	}
+}

@@ -76,6 +76,39 @@ func TestEnsureSuite(t *testing.T) {
 	assert.Equal(t, "2", *describeAssociation(t, cloud, suite2.Association.ID).DocumentVersion)
 }
 
+// A crash at any write of a fresh EnsureSuite — done or not, its answer
+// lost — is repaired by a re-run without a second document, version or
+// association.
+func TestEnsureSuiteCrashAtEveryWrite(t *testing.T) {
+	ctx := context.Background()
+	env, cloud, spec := suiteEnv(t)
+	cloud.ResetCalls()
+	_, err := validate.EnsureSuite(ctx, env, cloud.SSM(), cloud.Logs(), spec)
+	require.NoError(t, err)
+	writes := len(cloud.Writes())
+	require.GreaterOrEqual(t, writes, 5)
+	for k := 1; k <= writes; k++ {
+		for _, after := range []bool{true, false} {
+			env, cloud, spec := suiteEnv(t)
+			cloud.SetFaults(fakecloud.Faults{CrashAtWrite: k, CrashAfter: after})
+			_, err := validate.EnsureSuite(ctx, env, cloud.SSM(), cloud.Logs(), spec)
+			require.Error(t, err, "write %d", k)
+			cloud.Restart()
+			suite, err := validate.EnsureSuite(ctx, env, cloud.SSM(), cloud.Logs(), spec)
+			require.NoError(t, err, "write %d (crash after: %v)", k, after)
+			assert.Len(t, cloud.SSM().Documents(), 3, "write %d", k)
+			for _, d := range suite.Documents {
+				assert.Equal(t, "1", d.Version, "write %d: %s", k, d.Name)
+			}
+			assert.Len(t, cloud.SSM().Associations(), 1, "write %d (crash after: %v)", k, after)
+			cloud.ResetCalls()
+			_, err = validate.EnsureSuite(ctx, env, cloud.SSM(), cloud.Logs(), spec)
+			require.NoError(t, err)
+			assert.Empty(t, cloud.Writes(), "write %d (crash after: %v)", k, after)
+		}
+	}
+}
+
 func TestRunSuiteAndGate(t *testing.T) {
 	ctx := context.Background()
 	env, cloud, spec := suiteEnv(t)
