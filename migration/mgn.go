@@ -761,6 +761,11 @@ type waveStep struct {
 	// state without a launched instance (its launch failed) is launched
 	// again rather than skipped.
 	launches bool
+	// lastJob returns the launch job this step last initiated for the
+	// server (MGN's LifeCycle.LastTest or LastCutover), for the launch
+	// steps: a relaunch waits for it while it still runs instead of
+	// starting a second launch.
+	lastJob func(*mgntypes.SourceServer) string
 	// check refuses a server for a reason beyond its lifecycle state.
 	check func(context.Context, ServerStatus, *mgntypes.SourceServer) error
 	// run does the step and returns the launch job to wait for, if any.
@@ -771,7 +776,9 @@ type waveStep struct {
 // servers that are READY_FOR_TEST, at most wave.Concurrency at a time,
 // waits for each launch job and records each server through rec. A server
 // already TESTING with a launched instance is skipped; one whose launch
-// failed is launched again. A server already past this step (a cutover
+// failed is launched again; one whose launch is still under way (a re-run
+// after a crash lost StartTest's answer) is waited for, never launched
+// twice. A server already past this step (a cutover
 // retried after a rollback) is skipped too. A server in any other state —
 // NOT_READY while its initial sync runs — is refused with an error naming
 // it and its state. Every server's error is returned,
@@ -780,6 +787,12 @@ type waveStep struct {
 func LaunchTestInstances(ctx context.Context, env Env, api MGNServersAPI, wave Wave, rec ProgressRecorder) (WaveResult, error) {
 	return runWave(ctx, env, api, wave, rec, waveStep{
 		kind: KindTestLaunch, op: "StartTest", launches: true, from: []string{string(mgntypes.LifeCycleStateReadyForTest)}, done: string(mgntypes.LifeCycleStateTesting),
+		lastJob: func(s *mgntypes.SourceServer) string {
+			if l := s.LifeCycle; l != nil && l.LastTest != nil && l.LastTest.Initiated != nil {
+				return aws.ToString(l.LastTest.Initiated.JobID)
+			}
+			return ""
+		},
 		run: func(ctx context.Context, id string) (string, error) {
 			out, err := api.StartTest(ctx, &mgn.StartTestInput{SourceServerIDs: []string{id}, Tags: env.Tags()})
 			if err != nil {
@@ -815,11 +828,18 @@ func MarkReadyForCutover(ctx context.Context, env Env, api MGNServersAPI, wave W
 // wave's servers that are READY_FOR_CUTOVER and waits for each launch.
 // It refuses a server whose replication is not CONTINUOUS or lags more
 // than wave.MaxCutoverLag: its cutover instance would miss recent writes.
-// Servers already CUTTING_OVER with a launched instance are skipped. Same concurrency, recording
-// and error rules as LaunchTestInstances.
+// Servers already CUTTING_OVER with a launched instance are skipped, and
+// a cutover launch still under way is waited for, as LaunchTestInstances
+// does. Same concurrency, recording and error rules as LaunchTestInstances.
 func StartWaveCutover(ctx context.Context, env Env, api MGNServersAPI, wave Wave, rec ProgressRecorder) (WaveResult, error) {
 	return runWave(ctx, env, api, wave, rec, waveStep{
 		kind: KindCutoverLaunch, op: "StartCutover", launches: true, from: []string{string(mgntypes.LifeCycleStateReadyForCutover)}, done: string(mgntypes.LifeCycleStateCuttingOver),
+		lastJob: func(s *mgntypes.SourceServer) string {
+			if l := s.LifeCycle; l != nil && l.LastCutover != nil && l.LastCutover.Initiated != nil {
+				return aws.ToString(l.LastCutover.Initiated.JobID)
+			}
+			return ""
+		},
 		check: func(_ context.Context, st ServerStatus, _ *mgntypes.SourceServer) error {
 			if st.Replication != string(mgntypes.DataReplicationStateContinuous) {
 				return fmt.Errorf("data replication is %s (lag %s), not CONTINUOUS; cutting over now would lose recent writes", st.Replication, st.Lag)
@@ -950,14 +970,30 @@ func serverStep(ctx context.Context, env Env, api MGNServersAPI, wave Wave, rec 
 			return out
 		}
 	}
+	// A server in the step's state without a launched instance may have a
+	// launch still under way — one whose answer a crash lost: wait for
+	// it rather than start a second.
+	job, note := "", step.op
+	if relaunch && step.lastJob != nil {
+		running, err := launchRunning(ctx, api, step.lastJob(r.server))
+		if err != nil {
+			out.Err = err
+			return out
+		}
+		if running != "" {
+			job, note = running, "waits for launch job "+running+" started earlier"
+		}
+	}
 	if env.DryRun {
-		env.Report(Change{Kind: step.kind, Name: r.ref.Name, ID: st.ID, Action: ActionCreate, Note: step.op})
+		env.Report(Change{Kind: step.kind, Name: r.ref.Name, ID: st.ID, Action: ActionCreate, Note: note})
 		return out
 	}
-	job, err := step.run(ctx, st.ID)
-	if err != nil {
-		out.Err = err
-		return out
+	if job == "" {
+		var err error
+		if job, err = step.run(ctx, st.ID); err != nil {
+			out.Err = err
+			return out
+		}
 	}
 	out.JobID = job
 	if job != "" {
@@ -982,6 +1018,22 @@ func serverStep(ctx context.Context, env Env, api MGNServersAPI, wave Wave, rec 
 		env.Report(Change{Kind: step.kind, Name: r.ref.Name, ID: st.ID, Action: ActionCreate, Note: strings.TrimSpace(job + " " + out.InstanceID)})
 	}
 	return out
+}
+
+// launchRunning returns jobID when that launch job has not completed yet,
+// else "" (no job, or one that ended).
+func launchRunning(ctx context.Context, api MGNServersAPI, jobID string) (string, error) {
+	if jobID == "" {
+		return "", nil
+	}
+	out, err := api.DescribeJobs(ctx, &mgn.DescribeJobsInput{Filters: &mgntypes.DescribeJobsRequestFilters{JobIDs: []string{jobID}}})
+	if err != nil {
+		return "", fmt.Errorf("describe launch job %s: %w", jobID, err)
+	}
+	if len(out.Items) == 0 || out.Items[0].Status == mgntypes.JobStatusCompleted {
+		return "", nil
+	}
+	return jobID, nil
 }
 
 // waitLaunch waits for a launch job and returns the instance it launched

@@ -65,6 +65,46 @@ func TestMGNSetupOrder(t *testing.T) {
 	assert.Len(t, prof.InstanceProfile.Roles, 1)
 }
 
+// A crash at any write of the MGN setup (roles, service, template) —
+// done or not, its answer lost — is repaired by a re-run without a
+// duplicate: the roles are found by name, the template by its tags.
+func TestMGNSetupCrashAtEveryWrite(t *testing.T) {
+	ctx := context.Background()
+	setup := func(env migration.Env, cloud *fakecloud.Cloud, key string) error {
+		if _, err := migration.EnsureMGNRoles(ctx, env, cloud.IAM()); err != nil {
+			return err
+		}
+		if err := migration.EnsureMGNService(ctx, env, cloud.MGN()); err != nil {
+			return err
+		}
+		_, err := migration.EnsureReplicationTemplate(ctx, env, cloud.MGN(), templateSpec(key))
+		return err
+	}
+	env, cloud, _ := cloudEnv(t)
+	key := envKey(t, env, cloud)
+	cloud.ResetCalls()
+	require.NoError(t, setup(env, cloud, key))
+	writes := len(cloud.Writes())
+	require.Greater(t, writes, 20)
+	for k := 1; k <= writes; k++ {
+		for _, after := range []bool{true, false} {
+			env, cloud, _ := cloudEnv(t)
+			key := envKey(t, env, cloud)
+			cloud.SetFaults(fakecloud.Faults{CrashAtWrite: k, CrashAfter: after})
+			require.Error(t, setup(env, cloud, key), "write %d", k)
+			cloud.Restart()
+			require.NoError(t, setup(env, cloud, key), "write %d (crash after: %v)", k, after)
+			assert.Len(t, cloud.MGN().Templates(), 1, "write %d (crash after: %v)", k, after)
+			for _, spec := range migration.MGNRoles(env) {
+				assert.ElementsMatch(t, spec.ManagedPolicies, cloud.IAM().RoleAttached(spec.Name), "write %d: %s", k, spec.Name)
+			}
+			cloud.ResetCalls()
+			require.NoError(t, setup(env, cloud, key))
+			assert.Empty(t, cloud.Writes(), "write %d (crash after: %v)", k, after)
+		}
+	}
+}
+
 func templateSpec(key string) migration.ReplicationTemplateSpec {
 	return migration.ReplicationTemplateSpec{StagingSubnetID: "subnet-0a1b2c3d4e5f60718", SecurityGroupIDs: []string{"sg-0123456789abcdef0"}, KMSKeyARN: key, BandwidthMbps: 200}
 }
@@ -503,6 +543,63 @@ func TestWaveOfTwelveWithOneFailingLaunch(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 11, skipped)
+}
+
+// A re-run after a crash that lost StartTest's (or StartCutover's)
+// answer waits for the launch under way instead of launching again.
+func TestWaveLaunchCrashIsNotLaunchedTwice(t *testing.T) {
+	ctx := context.Background()
+	env, cloud, _ := cloudEnv(t)
+	refs, ids := appServers(t, cloud, 3, time.Hour)
+	cloud.Clock().Advance(2 * time.Hour)
+	wave := migration.Wave{Name: "wave-1", Servers: refs, Concurrency: 1}
+	jobs := func(op string) int { return cloud.Count("mgn", op) }
+
+	// The first StartTest takes effect; the process dies before it hears.
+	cloud.SetFaults(fakecloud.Faults{CrashAtWrite: 1, CrashAfter: true})
+	_, err := migration.LaunchTestInstances(ctx, env, cloud.MGN(), wave, nil)
+	require.Error(t, err)
+	cloud.Restart()
+	cloud.ResetCalls()
+	plan := env
+	plan.DryRun = true
+	report := &migration.Report{}
+	plan.Reporter = report
+	_, err = migration.LaunchTestInstances(ctx, plan, cloud.MGN(), wave, nil)
+	require.NoError(t, err)
+	assert.Empty(t, cloud.Writes())
+	notes := map[string]string{}
+	for _, c := range report.Changes() {
+		notes[c.Name] = c.Note
+	}
+	assert.Contains(t, notes["app-01"], "waits for launch job", "the plan says it waits for the launch under way")
+
+	cloud.ResetCalls()
+	res, err := migration.LaunchTestInstances(ctx, env, cloud.MGN(), wave, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, jobs("StartTest"), "app-01's launch under way is waited for; only the other two launch")
+	for _, o := range res.Servers {
+		assert.Equal(t, "TESTING", o.State, o.Name)
+		assert.True(t, strings.HasPrefix(o.InstanceID, "i-"), o.Name)
+	}
+
+	// The same for the cutover launch.
+	_, err = migration.MarkReadyForCutover(ctx, env, cloud.MGN(), wave, nil)
+	require.NoError(t, err)
+	cloud.SetFaults(fakecloud.Faults{CrashAtWrite: 1, CrashAfter: true})
+	_, err = migration.StartWaveCutover(ctx, env, cloud.MGN(), wave, nil)
+	require.Error(t, err)
+	cloud.Restart()
+	cloud.ResetCalls()
+	res, err = migration.StartWaveCutover(ctx, env, cloud.MGN(), wave, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, jobs("StartCutover"))
+	for _, o := range res.Servers {
+		assert.Equal(t, "CUTTING_OVER", o.State, o.Name)
+	}
+	_, err = migration.FinalizeWaveCutover(ctx, env, cloud.MGN(), wave, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "CUTOVER", cloud.MGN().ServerLifecycle(ids["app-01"]))
 }
 
 // jobWithoutServer answers DescribeJobs with the job's participating

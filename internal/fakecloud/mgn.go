@@ -81,6 +81,11 @@ type mgnServer struct {
 	Finalized  bool              `json:"finalized,omitempty"`
 	LaunchJob  string            `json:"launchJob,omitempty"`
 	FailLaunch bool              `json:"failLaunch,omitempty"`
+	// LastTestJob and LastCutoverJob are the last launch jobs StartTest
+	// and StartCutover initiated for the server (LifeCycle.LastTest and
+	// LastCutover).
+	LastTestJob    string `json:"lastTestJob,omitempty"`
+	LastCutoverJob string `json:"lastCutoverJob,omitempty"`
 }
 
 type mgnJob struct {
@@ -499,6 +504,12 @@ func (f *MGN) serverOut(s *mgnServer) types.SourceServer {
 		SourceProperties: &types.SourceProperties{IdentificationHints: &types.IdentificationHints{Hostname: aws.String(s.Hostname), Fqdn: aws.String(s.Hostname + ".corp.example.com")},
 			RamBytes: 16 << 30, RecommendedInstanceType: aws.String("m5.xlarge")},
 	}
+	if j, ok := f.st().Jobs[s.LastTestJob]; ok {
+		out.LifeCycle.LastTest = &types.LifeCycleLastTest{Initiated: &types.LifeCycleLastTestInitiated{JobID: aws.String(j.ID), ApiCallDateTime: aws.String(j.Created.Format(time.RFC3339))}}
+	}
+	if j, ok := f.st().Jobs[s.LastCutoverJob]; ok {
+		out.LifeCycle.LastCutover = &types.LifeCycleLastCutover{Initiated: &types.LifeCycleLastCutoverInitiated{JobID: aws.String(j.ID), ApiCallDateTime: aws.String(j.Created.Format(time.RFC3339))}}
+	}
 	if j, ok := f.st().Jobs[s.LaunchJob]; ok {
 		if _, launches := f.jobState(j); launches[s.ID] == types.LaunchStatusLaunched {
 			out.LaunchedInstance = &types.LaunchedInstance{Ec2InstanceID: aws.String(j.Instances[s.ID]), JobID: aws.String(j.ID), FirstBoot: types.FirstBootSucceeded}
@@ -575,6 +586,11 @@ func (f *MGN) launch(ids []string, tags map[string]string, initiatedBy types.Ini
 			s.FailLaunch = false
 		}
 		s.Lifecycle, s.LaunchJob = next, jid
+		if initiatedBy == types.InitiatedByStartCutover {
+			s.LastCutoverJob = jid
+		} else {
+			s.LastTestJob = jid
+		}
 	}
 	f.st().Jobs[jid] = j
 	out := f.jobOut(j)
