@@ -28,6 +28,9 @@ type Failure struct {
 	Output string
 }
 
+// String renders the failure on one line: the check, the instance and
+// its name, the status and the last line of the output (at most 160
+// bytes of it).
 func (f Failure) String() string {
 	var b strings.Builder
 	b.WriteString(f.Check)
