@@ -295,8 +295,10 @@ func (c *Controller) executor() *Executor {
 // validated moves to cutting-over; cutting-over resumes (a controller
 // that crashed); complete returns nil at once; rolled-back is refused
 // unless RetryAfterRollback. It resumes from the current weights: a
-// split that equals a step re-bakes that step in full without shifting
-// again; otherwise it continues with the first step above it.
+// split that equals a step re-bakes that step in full — after asserting
+// the same split again, so a shift the crash interrupted is INSYNC and
+// recorded before the window opens, and no traffic moves; otherwise it
+// continues with the first step above it.
 //
 // Before each shift it checks the gates — the phase is still
 // cutting-over at this run's epoch, the lease is held, the forward lag is
@@ -364,10 +366,14 @@ func (c *Controller) Run(ctx context.Context, sched Schedule) error {
 				return err
 			}
 		} else {
-			// Resumed at this weight: clients have long converged on it, but
-			// what happened before the crash is unknown: bake it again in full.
-			windowOpen = c.Env.Now()
-			c.record(ctx, entry(c.Env, EntryOperator, c.actor(), fmt.Sprintf("resumed at step %d (%s); baking it again", i+1, cur), nil))
+			// Resumed at this weight. What happened before the crash is
+			// unknown — the shift may have been applied but not INSYNC, or
+			// not recorded — so assert the same split again (no traffic
+			// moves), wait for INSYNC and the TTL, and bake it in full.
+			c.record(ctx, entry(c.Env, EntryOperator, c.actor(), fmt.Sprintf("resumed at step %d (%s); asserting it again and baking it in full", i+1, cur), nil))
+			if windowOpen, err = c.shift(ctx, i, step); err != nil {
+				return err
+			}
 		}
 		if err := c.bake(ctx, i, step, windowOpen); err != nil {
 			return err

@@ -287,38 +287,76 @@ func TestControllerFreeze(t *testing.T) {
 	assert.Equal(t, 3*time.Minute, rb.Sub(frozenAt), "rolled back at the first evaluation with the lag under budget")
 }
 
-// TestControllerCrashAndResume: the controller dies during the 50 % bake
-// (its context ends). A new controller reads the weights and the phase,
-// bakes 50 % again without shifting again, and completes.
+// TestControllerCrashAndResume: the controller dies during a step — in
+// the 50 % bake, or in the shift to 50 % after Route 53 accepted the
+// change and before it was INSYNC and recorded. A new controller reads
+// the weights and the phase, asserts 50 % again (the same weights: no
+// traffic moves), opens the evaluation window only after that is INSYNC
+// plus the record TTL, bakes 50 % in full and completes.
 func TestControllerCrashAndResume(t *testing.T) {
-	s := newScenario(t, nil)
-	ctx, crash := context.WithCancel(context.Background())
-	s.onEv = func(_ *scenario, e rollback.Event) {
-		if e.Type == rollback.EventDecision && e.Split.Green == 50 {
-			crash()
-		}
+	tests := []struct {
+		name  string
+		crash func(s *scenario, crash func())
+	}{
+		{name: "crash during the bake", crash: func(s *scenario, crash func()) {
+			s.onEv = func(_ *scenario, e rollback.Event) {
+				if e.Type == rollback.EventDecision && e.Split.Green == 50 {
+					crash()
+				}
+			}
+		}},
+		{name: "crash during the shift, before INSYNC", crash: func(s *scenario, crash func()) {
+			s.router.accepted = func(to migration.Split) {
+				if to.Green == 50 {
+					crash()
+				}
+			}
+		}},
 	}
-	err := s.c.Run(ctx, schedule)
-	require.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, migration.PhaseCuttingOver, s.store.current())
-	assert.Equal(t, []int{10, 25, 50}, s.router.greens())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newScenario(t, nil)
+			ctx, crash := context.WithCancel(context.Background())
+			tt.crash(s, crash)
+			err := s.c.Run(ctx, schedule)
+			require.ErrorIs(t, err, context.Canceled)
+			assert.Equal(t, migration.PhaseCuttingOver, s.store.current())
+			w, _ := s.router.Weights(context.Background())
+			assert.Equal(t, migration.GreenPercent(50), w, "the records are at 50 %")
+			shiftsBefore := len(s.router.shifts)
 
-	s.mu.Lock()
-	s.onEv, s.events = nil, nil
-	s.mu.Unlock()
-	resumed := s.controller()
-	require.NoError(t, resumed.Run(context.Background(), schedule))
-	assert.Equal(t, []int{10, 25, 50, 100}, s.router.greens(), "50 % was not shifted to again")
-	assert.Equal(t, migration.PhaseComplete, s.store.current())
-	assert.Equal(t, 1, s.store.transitionsTo(migration.PhaseCuttingOver), "the resumed run did not restart the cutover")
-	steps := s.eventsOf(rollback.EventStep)
-	require.Len(t, steps, 2, "the resumed run baked 50 % and 100 %")
-	assert.Equal(t, 50, steps[0].Split.Green)
-	var resumedEntry bool
-	for _, e := range s.store.entries(rollback.EntryOperator) {
-		resumedEntry = resumedEntry || strings.Contains(e.Summary, "resumed at step 3")
+			s.mu.Lock()
+			s.onEv, s.events = nil, nil
+			s.mu.Unlock()
+			s.router.accepted = nil
+			resumed := s.controller()
+			require.NoError(t, resumed.Run(context.Background(), schedule))
+			assert.Equal(t, []int{50, 100}, s.router.greens()[shiftsBefore:], "50 % asserted again, then 100 %")
+			assert.Equal(t, migration.PhaseComplete, s.store.current())
+			assert.Equal(t, 1, s.store.transitionsTo(migration.PhaseCuttingOver), "the resumed run did not restart the cutover")
+			assert.Equal(t, migration.GreenPercent(50), s.store.splits[len(s.store.splits)-2], "the resumed 50 % is recorded with its change")
+
+			steps := s.eventsOf(rollback.EventStep)
+			require.Len(t, steps, 2, "the resumed run baked 50 % and 100 %")
+			assert.Equal(t, 50, steps[0].Split.Green)
+			// The window of the resumed step opened at its INSYNC + TTL,
+			// and the step baked in full from there.
+			reasserted := s.router.shifts[shiftsBefore]
+			var last time.Time
+			for _, d := range s.eventsOf(rollback.EventDecision) {
+				if d.Split.Green == 50 {
+					assert.False(t, d.Time.Before(reasserted.At.Add(recordTTL)), "decided at %s before the window opened at %s", d.Time, reasserted.At.Add(recordTTL))
+					last = d.Time
+				}
+			}
+			assert.GreaterOrEqual(t, last.Sub(reasserted.At.Add(recordTTL)), schedule.Steps[2].Bake, "50 % baked in full again")
+			var resumedEntry bool
+			for _, e := range s.store.entries(rollback.EntryOperator) {
+				resumedEntry = resumedEntry || strings.Contains(e.Summary, "resumed at step 3")
+			}
+			assert.True(t, resumedEntry)
+		})
 	}
-	assert.True(t, resumedEntry)
 }
 
 // TestControllerGates: before 10 %, the forward replication lags and the

@@ -150,7 +150,8 @@ type shiftRec struct {
 }
 
 // fakeRouter is a Router whose Shift takes insync on the clock, as
-// Route 53 takes to propagate.
+// Route 53 takes to propagate: the records (Weights) change when the
+// change is accepted, resolvers (splitAt) follow at INSYNC.
 type fakeRouter struct {
 	mu        sync.Mutex
 	clock     migration.Clock
@@ -161,6 +162,7 @@ type fakeRouter struct {
 	failPrior int             // the next failPrior shifts fail with PriorRequestNotComplete
 	barrier   *sync.WaitGroup // when set, Shift waits until every party arrived
 	attempts  int
+	accepted  func(to migration.Split) // when set, called once a change is accepted, before INSYNC
 }
 
 func newRouter(clock migration.Clock) *fakeRouter {
@@ -181,7 +183,12 @@ func (r *fakeRouter) Shift(ctx context.Context, to migration.Split) (string, err
 	}
 	r.seq++
 	id := fmt.Sprintf("C%04d", r.seq)
+	r.split = to
+	accepted := r.accepted
 	r.mu.Unlock()
+	if accepted != nil {
+		accepted(to)
+	}
 	select { // wait for INSYNC
 	case <-ctx.Done():
 		return "", ctx.Err()
@@ -189,7 +196,6 @@ func (r *fakeRouter) Shift(ctx context.Context, to migration.Split) (string, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.split = to
 	r.shifts = append(r.shifts, shiftRec{To: to, ChangeID: id, At: r.clock.Now()})
 	return id, nil
 }
