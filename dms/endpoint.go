@@ -1,6 +1,7 @@
 package dms
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -172,7 +173,7 @@ func (s EndpointSpec) settings() *dmstypes.PostgreSQLSettings {
 	if endpointType(s.Name) == dmstypes.ReplicationEndpointTypeValueSource {
 		out.HeartbeatEnable, out.CaptureDdls = aws.Bool(p.HeartbeatEnable), aws.Bool(p.CaptureDDLs)
 		if p.HeartbeatEnable {
-			out.HeartbeatFrequency = aws.Int32(int32(cmpOr(p.HeartbeatFrequencyMinutes, 5)))
+			out.HeartbeatFrequency = aws.Int32(int32(cmp.Or(p.HeartbeatFrequencyMinutes, 5)))
 		}
 		if p.PluginName != "" {
 			out.PluginName = dmstypes.PluginNameValue(p.PluginName)
@@ -185,13 +186,6 @@ func (s EndpointSpec) settings() *dmstypes.PostgreSQLSettings {
 		out.AfterConnectScript = aws.String("SET session_replication_role='replica'")
 	}
 	return out
-}
-
-func cmpOr(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // settingsDiff compares the fields the library manages; DMS fills in

@@ -1,6 +1,7 @@
 package dms
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,24 +158,35 @@ type objectLocator struct {
 	TableName  string `json:"table-name"`
 }
 
+// controlTables is the name pattern of the tables DMS itself creates in
+// the databases it touches: awsdms_heartbeat on a source with the
+// heartbeat on, awsdms_ddl_audit when DDL capture is on, and on a target
+// the control tables (awsdms_apply_exceptions, awsdms_status, …) in its
+// control schema, public by default. Every task excludes them, so neither
+// direction copies DMS's bookkeeping: the reverse task reads the database
+// the forward task writes its control tables to.
+var controlTables = TableRef{Schema: "%", Table: "awsdms_%"}
+
 // mappings builds the selection rules: includes first, then excludes
-// (DMS applies an exclude to what the includes selected).
+// (DMS applies an exclude to what the includes selected), then the
+// exclusion of DMS's own control tables.
 func (t TableSelection) mappings() tableMappings {
 	var m tableMappings
-	add := func(action string, r TableRef) {
+	add := func(action string, r TableRef, name string) {
 		id := strconv.Itoa(len(m.Rules) + 1)
 		m.Rules = append(m.Rules, mappingRule{
-			RuleType: "selection", RuleID: id, RuleName: action + "-" + id,
+			RuleType: "selection", RuleID: id, RuleName: cmp.Or(name, action+"-"+id),
 			ObjectLocator: objectLocator{SchemaName: dmsPattern(r.Schema), TableName: dmsPattern(r.Table)},
 			RuleAction:    action, Filters: []any{},
 		})
 	}
 	for _, r := range t.Include {
-		add("include", r)
+		add("include", r, "")
 	}
 	for _, r := range t.Exclude {
-		add("exclude", r)
+		add("exclude", r, "")
 	}
+	add("exclude", controlTables, "exclude-dms-control-tables")
 	return m
 }
 

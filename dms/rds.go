@@ -1,6 +1,7 @@
 package dms
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -649,7 +650,7 @@ func ensureTargetDB(ctx context.Context, env migration.Env, api RDSAPI, spec Tar
 			DBName: aws.String(spec.DatabaseName), MasterUsername: aws.String(spec.masterUsername()),
 			ManageMasterUserPassword: aws.Bool(true), MasterUserSecretKmsKeyId: aws.String(spec.KMSKeyARN),
 			EnableCloudwatchLogsExports: logExports, DeletionProtection: aws.Bool(false), CopyTagsToSnapshot: aws.Bool(true),
-			BackupRetentionPeriod: aws.Int32(int32(cmpOr(spec.BackupRetentionDays, 7))), AutoMinorVersionUpgrade: aws.Bool(false),
+			BackupRetentionPeriod: aws.Int32(int32(cmp.Or(spec.BackupRetentionDays, 7))), AutoMinorVersionUpgrade: aws.Bool(false),
 			Tags: rdsTags(env.NameTags(name)),
 		})
 		if awsx.IsAlreadyExists(err) {
@@ -789,7 +790,7 @@ func ensureTargetDB(ctx context.Context, env migration.Env, api RDSAPI, spec Tar
 		diff = append(diff, migration.FieldDiff{Field: "copyTagsToSnapshot", From: "false", To: "true"})
 		mod.CopyTagsToSnapshot = aws.Bool(true)
 	}
-	if days := int32(cmpOr(spec.BackupRetentionDays, 7)); aws.ToInt32(found.BackupRetentionPeriod) != days {
+	if days := int32(cmp.Or(spec.BackupRetentionDays, 7)); aws.ToInt32(found.BackupRetentionPeriod) != days {
 		diff = append(diff, migration.FieldDiff{Field: "backupRetention", From: fmt.Sprint(aws.ToInt32(found.BackupRetentionPeriod)), To: fmt.Sprint(days)})
 		mod.BackupRetentionPeriod = aws.Int32(days)
 	}

@@ -1,6 +1,7 @@
 package dms
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -403,7 +404,7 @@ func DeleteTargetSecret(ctx context.Context, env migration.Env, api SecretsAPI, 
 		env.Report(migration.Change{Kind: KindSecret, Name: name, ID: arn, Action: migration.ActionNoop, Note: "already scheduled for deletion"})
 		return nil
 	}
-	days := cmpOr(spec.RecoveryWindowDays, 7)
+	days := cmp.Or(spec.RecoveryWindowDays, 7)
 	if !env.DryRun {
 		if _, err := api.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(arn), RecoveryWindowInDays: aws.Int64(int64(days))}); err != nil && !awsx.IsNotFound(err) {
 			return fmt.Errorf("delete secret %q: %w", name, err)

@@ -1,6 +1,7 @@
 package dms
 
 import (
+	"cmp"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -82,7 +83,7 @@ var logComponents = []string{"SOURCE_UNLOAD", "SOURCE_CAPTURE", "TARGET_LOAD", "
 //     logged and skipped: a migration must fail loudly, not drop rows.
 func (s TaskSpec) settings() taskSettings {
 	ts := taskSettings{
-		FullLoadSettings: fullLoadSettings{TargetTablePrepMode: s.prepMode(), MaxFullLoadSubTasks: cmpOr(s.MaxFullLoadSubTasks, 8), CommitRate: 10000},
+		FullLoadSettings: fullLoadSettings{TargetTablePrepMode: s.prepMode(), MaxFullLoadSubTasks: cmp.Or(s.MaxFullLoadSubTasks, 8), CommitRate: 10000},
 		Logging:          logging{EnableLogging: true},
 		ValidationSettings: validationSettings{
 			EnableValidation: s.validation(), ValidationMode: "ROW_LEVEL", ThreadCount: 5, FailureMaxCount: 10000,
@@ -96,7 +97,7 @@ func (s TaskSpec) settings() taskSettings {
 	switch s.LOB.mode() {
 	case LOBFull:
 		ts.TargetMetadata.SupportLobs, ts.TargetMetadata.FullLobMode = true, true
-		ts.TargetMetadata.LobChunkSize = cmpOr(s.LOB.ChunkSizeKB, 64)
+		ts.TargetMetadata.LobChunkSize = cmp.Or(s.LOB.ChunkSizeKB, 64)
 	case LOBLimited:
 		ts.TargetMetadata.SupportLobs, ts.TargetMetadata.LimitedSizeLobMode = true, true
 		ts.TargetMetadata.LobMaxSize = s.LOB.maxSize()

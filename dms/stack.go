@@ -1,6 +1,7 @@
 package dms
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -118,7 +119,7 @@ func (s Spec) engineVersion() string {
 	return s.EngineVersion
 }
 
-func (s Spec) sourceMajor() int { return cmpOr(s.Source.Major, 13) }
+func (s Spec) sourceMajor() int { return cmp.Or(s.Source.Major, 13) }
 
 func (s Spec) targetMajor() int {
 	if s.Target.Existing != nil {

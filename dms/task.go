@@ -1,6 +1,7 @@
 package dms
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -74,7 +75,7 @@ func (l LOBSettings) mode() LOBMode {
 	return l.Mode
 }
 
-func (l LOBSettings) maxSize() int { return cmpOr(l.MaxSizeKB, 32) }
+func (l LOBSettings) maxSize() int { return cmp.Or(l.MaxSizeKB, 32) }
 
 // TaskSpec describes one replication task.
 type TaskSpec struct {
@@ -299,6 +300,19 @@ func ensureTask(ctx context.Context, env migration.Env, api DMSAPI, spec TaskSpe
 	case aws.ToString(found.SourceEndpointArn) != spec.SourceEndpointARN || aws.ToString(found.TargetEndpointArn) != spec.TargetEndpointARN:
 		return Task{}, fmt.Errorf("endpoints are immutable: %s replicates %s -> %s, the spec wants %s -> %s", arn,
 			aws.ToString(found.SourceEndpointArn), aws.ToString(found.TargetEndpointArn), spec.SourceEndpointARN, spec.TargetEndpointARN)
+	}
+	if aws.ToString(found.Status) == "creating" && !env.DryRun {
+		// A task whose create response was lost, or that another run is
+		// creating: it cannot be modified or started until it is ready.
+		if _, err := settleTask(ctx, env, api, arn); err != nil {
+			return Task{}, err
+		}
+		if found, err = findTask(ctx, api, "replication-task-id", name); err != nil {
+			return Task{}, err
+		}
+		if found == nil {
+			return Task{}, fmt.Errorf("task %s disappeared while it was being created", arn)
+		}
 	}
 	var diff []migration.FieldDiff
 	if !sameMappings(aws.ToString(found.TableMappings), mappings) {

@@ -161,10 +161,14 @@ func TestTaskSettings(t *testing.T) {
 		} `json:"rules"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(f.spec().Tables.MappingsJSON()), &m))
-	require.Len(t, m.Rules, 3)
+	require.Len(t, m.Rules, 4)
 	assert.Equal(t, "invoice[_]lines", m.Rules[1].ObjectLocator.Table)
 	assert.Equal(t, "exclude", m.Rules[2].RuleAction)
 	assert.Equal(t, "session[_]cache", m.Rules[2].ObjectLocator.Table)
+	// DMS's own control tables never travel, in either direction.
+	assert.Equal(t, "exclude", m.Rules[3].RuleAction)
+	assert.Equal(t, "%", m.Rules[3].ObjectLocator.Schema)
+	assert.Equal(t, "awsdms[_]%", m.Rules[3].ObjectLocator.Table)
 }
 
 func TestStartStopResume(t *testing.T) {
@@ -352,4 +356,30 @@ func TestDeleteTask(t *testing.T) {
 	require.NoError(t, dms.DeleteTask(f.ctx, f.env, f.cloud.DMS(), dms.TaskSpec{Direction: dms.Reverse}))
 	assert.Empty(t, f.cloud.Writes())
 	assert.Equal(t, "ready", f.cloud.DMS().TaskStatus("dms-task-reverse-dev"))
+}
+
+// A task whose create response was lost is found again still creating:
+// EnsureTask waits for it to be ready rather than hand back a task that
+// can be neither modified nor started yet.
+func TestEnsureTaskWaitsForATaskStillCreating(t *testing.T) {
+	f := newFixture(t)
+	spec := f.spec()
+	out := f.apply(spec)
+	ts := taskSpec(out, spec, dms.Forward)
+	require.NoError(t, dms.DeleteTask(f.ctx, f.env, f.cloud.DMS(), ts))
+
+	f.cloud.SetFaults(fakecloud.Faults{CrashAtWrite: 1, CrashAfter: true})
+	_, err := dms.EnsureTask(f.ctx, f.env, f.cloud.DMS(), ts)
+	require.Error(t, err)
+	require.True(t, f.cloud.Crashed())
+	f.cloud.Restart()
+	require.Equal(t, "creating", f.cloud.DMS().TaskStatus("dms-task-forward-dev"), "the create took effect; its response was lost")
+
+	f.reset()
+	task, err := dms.EnsureTask(f.ctx, f.env, f.cloud.DMS(), ts)
+	require.NoError(t, err)
+	assert.Equal(t, "ready", task.Status)
+	assert.Equal(t, "ready", f.cloud.DMS().TaskStatus("dms-task-forward-dev"))
+	assert.Empty(t, f.cloud.Writes(), "the task is found, not created again")
+	assert.Equal(t, []migration.Action{migration.ActionNoop}, actions(f.report))
 }

@@ -181,6 +181,7 @@ func TestTableSelection(t *testing.T) {
 	}
 	assert.Equal(t, `{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"include-1","object-locator":{"schema-name":"billing","table-name":"invoice[_]lines"},"rule-action":"include","filters":[]},`+
 		`{"rule-type":"selection","rule-id":"2","rule-name":"include-2","object-locator":{"schema-name":"public","table-name":"tmp[_]%"},"rule-action":"include","filters":[]},`+
-		`{"rule-type":"selection","rule-id":"3","rule-name":"exclude-3","object-locator":{"schema-name":"public","table-name":"tmp[_]cache"},"rule-action":"exclude","filters":[]}]}`,
+		`{"rule-type":"selection","rule-id":"3","rule-name":"exclude-3","object-locator":{"schema-name":"public","table-name":"tmp[_]cache"},"rule-action":"exclude","filters":[]},`+
+		`{"rule-type":"selection","rule-id":"4","rule-name":"exclude-dms-control-tables","object-locator":{"schema-name":"%","table-name":"awsdms[_]%"},"rule-action":"exclude","filters":[]}]}`,
 		ok[2].MappingsJSON())
 }
