@@ -218,7 +218,8 @@ var ResourceWildcardAllowed = map[string]string{
 }
 
 // CheckLeastPrivilege returns an error for every Allow statement of an
-// identity policy that grants a wildcard action ("*", "svc:*") or, outside
+// identity policy that grants a wildcard action ("*", "svc:*", or a partial
+// one such as "ec2:Describe*", which silently grows as AWS adds actions) or, outside
 // ResourceWildcardAllowed, a wildcard resource. Key policies are checked
 // by CheckKeyPolicy instead: there Resource "*" means the key itself.
 func (p PolicyDocument) CheckLeastPrivilege() error {
@@ -228,7 +229,7 @@ func (p PolicyDocument) CheckLeastPrivilege() error {
 			continue
 		}
 		for _, a := range s.Action {
-			if a == "*" || strings.HasSuffix(a, ":*") {
+			if strings.ContainsAny(a, "*?") {
 				errs = append(errs, fmt.Errorf("statement %q: wildcard action %q", s.Sid, a))
 			}
 		}

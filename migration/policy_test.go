@@ -51,11 +51,13 @@ func TestCheckLeastPrivilege(t *testing.T) {
 		migration.Allow("All", []string{"*"}, []string{"arn:aws:s3:::b"}),
 		migration.Allow("Svc", []string{"dynamodb:*"}, []string{"arn:aws:dynamodb:us-east-1:1:table/t"}),
 		migration.Allow("Any", []string{"s3:GetObject"}, []string{"*"}),
+		migration.Allow("Partial", []string{"ec2:Describe*"}, []string{"arn:aws:ec2:us-east-1:1:vpc/vpc-1"}),
 	)
 	err := bad.CheckLeastPrivilege()
 	assert.ErrorContains(t, err, `statement "All": wildcard action "*"`)
 	assert.ErrorContains(t, err, `statement "Svc": wildcard action "dynamodb:*"`)
 	assert.ErrorContains(t, err, `statement "Any": action "s3:GetObject" on resource "*"`)
+	assert.ErrorContains(t, err, `statement "Partial": wildcard action "ec2:Describe*"`)
 }
 
 func TestKeyPolicyIsLeastPrivilege(t *testing.T) {
