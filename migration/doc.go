@@ -19,8 +19,10 @@
 //     compared semantically and checked for least privilege.
 //   - EnsureKey, EnsureRole, EnsureLogGroup: the env's KMS key, IAM roles
 //     and encrypted log groups that the domain packages share.
-//   - Server replication: the MGN roles and service (CloudEndure, retired in
-//     most Regions, is supported for the accounts that still run it), the
+//   - Server replication: the MGN roles and service — AWS Application
+//     Migration Service is the default; CloudEndure, retired in most
+//     Regions and succeeded by MGN, is supported for the accounts that
+//     still run it — the
 //     replication template, the status reader and the wave steps (test
 //     launch, ready, cutover, finalize) with bounded concurrency.
 //   - The file share: an encrypted, TLS-only target — an S3 bucket or an

@@ -1,6 +1,7 @@
 package migration
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -749,7 +750,7 @@ func fileSystemDiff(ctx context.Context, env Env, api EFSAPI, spec FileSystemSpe
 func lifecycleString(ps []efstypes.LifecyclePolicy) string {
 	var ia, archive, primary string
 	for _, p := range ps {
-		ia, archive, primary = cmpOr(string(p.TransitionToIA), ia), cmpOr(string(p.TransitionToArchive), archive), cmpOr(string(p.TransitionToPrimaryStorageClass), primary)
+		ia, archive, primary = cmp.Or(string(p.TransitionToIA), ia), cmp.Or(string(p.TransitionToArchive), archive), cmp.Or(string(p.TransitionToPrimaryStorageClass), primary)
 	}
 	var parts []string
 	for _, r := range []struct{ k, v string }{{"ia", ia}, {"archive", archive}, {"primary", primary}} {
@@ -761,13 +762,6 @@ func lifecycleString(ps []efstypes.LifecyclePolicy) string {
 		return "(none)"
 	}
 	return strings.Join(parts, ", ")
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // sgRule is one atomic security group rule: a protocol and port range to
@@ -1045,7 +1039,7 @@ func waitMountTargets(ctx context.Context, env Env, api EFSAPI, fsID string, ids
 			case available && st == efstypes.LifeCycleStateError:
 				return "", false, fmt.Errorf("mount target %s is in error", id)
 			case available && st != efstypes.LifeCycleStateAvailable: // not listed yet counts as pending
-				pending = append(pending, id+" "+cmpOr(string(st), "not visible"))
+				pending = append(pending, id+" "+cmp.Or(string(st), "not visible"))
 			}
 		}
 		return strings.Join(pending, ", "), len(pending) == 0, nil
