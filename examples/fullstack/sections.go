@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -154,7 +155,11 @@ var dmsPaths = []pathRewrite{
 	{"instance.", "dms.instance."},
 	{"targetDb.sourceSizeGb", "dms.sourceSizeGb"},
 	{"targetDb.", "dms.target."},
+	{"targetSecret.databaseName", "dms.target.databaseName"},
+	{"targetSecret.", "dms (target secret): "},
 	{"tables.", "dms.tables."},
+	{"parameterGroup.major", "dms.target.engineVersion"},
+	{"parameterGroup.", "dms (target parameter group): "},
 	{"task.lob.", "dms.lob."},
 	{"task.", "dms (task): "},
 	{"endpoint.", "dms (endpoint): "},
@@ -177,7 +182,7 @@ func (s Spec) dmsSpec(keyARN, sourceSecretARN string, private []string, dmsSG, d
 	}
 	spec := dms.Spec{
 		SourceSizeGB: d.SourceSizeGB, EngineVersion: d.EngineVersion, PrivateSubnetIDs: private, SecurityGroupIDs: []string{dmsSG}, KMSKeyARN: keyARN,
-		Instance: dms.InstanceOptions{Class: d.Instance.Class, AllocatedStorageGB: d.Instance.AllocatedStorageGB},
+		Instance: dms.InstanceOptions{Class: d.Instance.Class, AllocatedStorageGB: d.Instance.AllocatedStorageGB, DNSNameServers: d.Instance.DNSNameServers},
 		Source:   dms.SourceSpec{SecretARN: sourceSecretARN, DatabaseName: d.Source.DatabaseName, CACertificatePEM: src},
 		Target: dms.TargetSpec{DatabaseName: d.Target.DatabaseName, CACertificatePEM: tgt, EngineVersion: d.Target.EngineVersion, Class: d.Target.Class,
 			AllocatedStorageGB: d.Target.AllocatedStorageGB, SecurityGroupIDs: []string{dbSG}, SkipFinalSnapshot: d.Target.SkipFinalSnapshot},
@@ -201,6 +206,10 @@ func (s Spec) placeholderSecretARN(name string) string {
 	return "arn:aws:secretsmanager:" + s.Env.Region + ":000000000000:secret:" + name + "-AbCdEf"
 }
 
+// dmsValidate checks the dms section. The DMS package names a bad
+// certificate "certificate.pem" whichever side it is, so the two CA files
+// are checked here, each under its own path, and the package's check of
+// the whole stack sees a valid stand-in for both.
 func (s Spec) dmsValidate(p ids) error {
 	sn := s.placeholderSubnets()
 	var private []string
@@ -208,10 +217,38 @@ func (s Spec) dmsValidate(p ids) error {
 		private = append(private, x.ID)
 	}
 	spec, err := s.dmsSpec(p.key, s.placeholderSecretARN(s.DMS.Source.SecretName), private, p.sg, p.sg)
+	errs := []error{err} // the CA files that cannot be read
 	if s.DMS.Source.SecretName == "" {
-		err = errors.Join(err, errors.New("dms.source.secretName: required (the secret with the migration user's credentials)"))
+		errs = append(errs, errors.New("dms.source.secretName: required (the secret with the migration user's credentials)"))
 	}
-	return errors.Join(err, spec.Validate())
+	// The name servers are on-premises: reached over the VPN or Direct
+	// Connect, which route only the on-premises range.
+	if onPrem, perr := netip.ParsePrefix(s.Network.OnPremCIDR); perr == nil {
+		for i, ns := range s.DMS.Instance.DNSNameServers {
+			if a, aerr := netip.ParseAddr(ns); aerr == nil && !onPrem.Contains(a) {
+				errs = append(errs, fmt.Errorf("dms.instance.dnsNameServers[%d]: %s is outside network.onPremCidr %s: the on-premises DNS servers are reached over the VPN", i, ns, onPrem))
+			}
+		}
+	}
+	caFiles := map[string]struct{ path, file string }{
+		dms.CertSource: {"dms.source.caCertificateFile", s.DMS.Source.CACertificateFile},
+		dms.CertTarget: {"dms.target.caCertificateFile", s.DMS.Target.CACertificateFile},
+	}
+	for _, c := range spec.CertificateSpecs() {
+		ca := caFiles[c.Name]
+		if _, rerr := s.readFile(ca.file); rerr != nil {
+			continue // unreadable: reported by dmsSpec
+		}
+		if cerr := c.Validate(); cerr != nil {
+			errs = append(errs, fmt.Errorf("%s: %s: %w", ca.path, ca.file, cerr))
+		}
+	}
+	standIn, serr := defaults.ReadFile("certs/rds-ca.pem")
+	if serr != nil {
+		return errors.Join(append(errs, serr)...)
+	}
+	spec.Source.CACertificatePEM, spec.Target.CACertificatePEM = string(standIn), string(standIn)
+	return errors.Join(append(errs, spec.Validate())...)
 }
 
 // ---- dns
@@ -281,6 +318,7 @@ var serverPaths = []pathRewrite{
 	{"replicationTemplate.", "servers (replication template): "},
 	{"wave.concurrency", "servers.waveConcurrency"},
 	{"wave.servers", "servers.hosts"},
+	{"wave: servers", "servers.hosts"},
 	{"wave.", "servers (wave): "},
 }
 
@@ -321,7 +359,15 @@ func (s Spec) serversValidate(p ids) error {
 		}
 		seen[serverName(h)] = i
 	}
-	return errors.Join(append(errs, s.replicationTemplateSpec(p.subnetA, p.sg, p.key).Validate(), s.wave().Validate())...)
+	// An empty host is reported above, not again as the wave's server
+	// without a name: it stands in as a valid one, keeping the indices.
+	w := s.wave()
+	for i, r := range w.Servers {
+		if r.Hostname == "" {
+			w.Servers[i] = migration.SourceServerRef{Name: fmt.Sprintf("empty-%d", i), Hostname: fmt.Sprintf("empty-%d.invalid", i)}
+		}
+	}
+	return errors.Join(append(errs, s.replicationTemplateSpec(p.subnetA, p.sg, p.key).Validate(), w.Validate())...)
 }
 
 // ---- files
@@ -385,6 +431,7 @@ var validationPaths = []pathRewrite{
 	{"applicationHealth.", "validation.application."},
 	{"databaseConnectivity.rootCertFile", "validation.database.rootCertFile"},
 	{"databaseConnectivity.query", "validation.database.query"},
+	{"databaseConnectivity.database", "dms.target.databaseName"},
 	{"databaseConnectivity.", "validation.database (from dms): "},
 	{"serviceAvailability.", "validation.services."},
 	{"fileStorage.", "validation.files."},
@@ -462,20 +509,45 @@ func (s Spec) recordTTL() time.Duration {
 	return time.Duration(ttl) * time.Second
 }
 
+// cutoverValidate checks the cutover section, every field at once: the
+// thresholds with their own paths, then the rules, policy, schedule and
+// gates built from them. A threshold or load balancer already reported is
+// replaced by its default for the later checks, so a bad one does not
+// hide a bad step.
 func (s Spec) cutoverValidate(p ids) error {
+	c := s.Cutover
+	var errs []error
+	if c.MaxErrorRate < 0 || c.MaxErrorRate > 100 {
+		errs = append(errs, fmt.Errorf("cutover.maxErrorRate: %v outside 0..100 (percent of green's requests; 0 means 1)", c.MaxErrorRate))
+	}
+	for _, d := range []struct {
+		path string
+		v    Duration
+	}{{"maxP99Latency", c.MaxP99Latency}, {"maxCdcLatency", c.MaxCDCLatency}, {"dataLossBudget", c.DataLossBudget}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("cutover.%s: %v is negative (0 means the default)", d.path, d.v.D()))
+		}
+	}
+	if c.RollbackWindow.D() <= 0 {
+		errs = append(errs, errors.New("cutover.rollbackWindow: required: how long after completion a rollback is still allowed"))
+	}
 	env := s.env("000000000000")
 	rules := s.rulesSpec(env.Name("dms-instance"), "arn:aws:dms:"+s.Env.Region+":000000000000:task:ABCDEFGHIJKLMNOPQRSTUVWXYZ", "vpn-0123456789abcdef0")
-	var errs []error
+	if len(errs) > 0 {
+		rules.MaxErrorRate, rules.MaxP99Latency, rules.MaxCDCLatency, rules.DataLossBudget = 0, 0, 0, 0
+	}
 	if err := rules.Validate(); err != nil {
-		return err
+		errs = append(errs, err)
+		rules.LoadBalancer = "app/placeholder/0123456789abcdef"
 	}
 	policy, err := rollback.DefaultPolicy(env, rules)
 	if err != nil {
-		return err
+		// The env (reported by its own section) names the policy's
+		// resources; nothing more to check here.
+		return errors.Join(append(errs, err)...)
 	}
-	errs = append(errs, policy.Validate(), s.schedule().Validate(policy), s.gates(nil).Validate())
-	if s.Cutover.RollbackWindow.D() <= 0 {
-		errs = append(errs, errors.New("cutover.rollbackWindow: required: how long after completion a rollback is still allowed"))
-	}
+	gates := s.gates(nil)
+	gates.RecordTTL = max(gates.RecordTTL, 0) // a negative dns.ttl is the dns section's error
+	errs = append(errs, policy.Validate(), s.schedule().Validate(policy), gates.Validate())
 	return errors.Join(errs...)
 }

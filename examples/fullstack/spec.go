@@ -116,6 +116,9 @@ type DMSSection struct {
 	Instance      struct {
 		Class              string `yaml:"class"`
 		AllocatedStorageGB int    `yaml:"allocatedStorageGb"`
+		// DNSNameServers are the on-premises DNS servers the replication
+		// instance resolves the source's host name with (set at creation).
+		DNSNameServers []string `yaml:"dnsNameServers"`
 	} `yaml:"instance"`
 	Source struct {
 		// SecretName is the Secrets Manager secret (name or full ARN) the

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -92,6 +98,55 @@ func TestSpecValidation(t *testing.T) {
 		{"forward lag", [2]string{"maxForwardLag: 30s", "maxForwardLag: 0s"}, "cutover.maxForwardLag"},
 		{"bad duration", [2]string{"rollbackWindow: 24h", "rollbackWindow: a day"}, "not a duration"},
 		{"unknown field", [2]string{"  azCount: 3", "  azCout: 3"}, "azCout"},
+		{"private prefix", [2]string{"privatePrefix: 20", "privatePrefix: 29"}, "network.subnets.privatePrefix"},
+		{"app port", [2]string{"appPort: 8443", "appPort: 0"}, "network.securityGroups.appPort"},
+		{"db port", [2]string{"dbPort: 5432", "dbPort: 0"}, "network.securityGroups.dbPort"},
+		{"on-prem db port", [2]string{"onPremDbPort: 5432", "onPremDbPort: 70000"}, "network.securityGroups.onPremDbPort"},
+		{"public web cidr", [2]string{"publicWebCidrs: []", "publicWebCidrs: [nope]"}, "network.securityGroups.publicWebCidrs[0]"},
+		{"customer asn", [2]string{"customerAsn: 65010", "customerAsn: 0"}, "network.vpn.customerAsn"},
+		{"vpn log retention", [2]string{"logRetentionDays: 90", "logRetentionDays: 91"}, "network.vpn.logRetentionDays"},
+		{"pre-shared key is an ARN", [2]string{"      - insideCidr: 169.254.10.0/30", "      - {insideCidr: 169.254.10.0/30, preSharedKeySecretArn: hunter2}"}, "network.vpn.tunnels[0].preSharedKeySecretArn"},
+		{"dx amazon asn", [2]string{"amazonSideAsn: 64513", "amazonSideAsn: 7224"}, "network.directConnect.amazonSideAsn"},
+		{"dx auth key is an ARN", [2]string{`authKeySecretArn: ""`, "authKeySecretArn: hunter2"}, "network.directConnect.authKeySecretArn"},
+		{"dx allowed prefix", [2]string{"allowedPrefixes: []", "allowedPrefixes: [bad]"}, "network.directConnect.allowedPrefixes[0]"},
+		{"dms instance class", [2]string{"  instance:\n", "  instance:\n    class: m5.large\n"}, "dms.instance.class"},
+		{"dms name server off premises", [2]string{"dnsNameServers: [192.168.0.10, 192.168.0.11]", "dnsNameServers: [192.168.0.10, 8.8.8.8]"}, "dms.instance.dnsNameServers[1]: 8.8.8.8 is outside network.onPremCidr"},
+		{"dms name server", [2]string{"dnsNameServers: [192.168.0.10, 192.168.0.11]", "dnsNameServers: [ns1.dc1.corp.example]"}, "dms.instance.dnsNameServers[0]"},
+		{"target class", [2]string{"skipFinalSnapshot: false", "skipFinalSnapshot: false\n    class: db.nope"}, "dms.target.class"},
+		{"target storage below the source", [2]string{"skipFinalSnapshot: false", "skipFinalSnapshot: false\n    allocatedStorageGb: 100"}, "dms.target.allocatedStorageGb: 100 GB is smaller than the 500 GB source"},
+		{"target database name", [2]string{"databaseName: bank\n    engineVersion", "databaseName: 1bank\n    engineVersion"}, "dms.target.databaseName"},
+		{"source ca file not a certificate", [2]string{"caCertificateFile: certs/onprem-ca.pem", "caCertificateFile: cutover.yaml"}, "dms.source.caCertificateFile: cutover.yaml: certificate.pem"},
+		{"target ca file", [2]string{"caCertificateFile: certs/rds-ca.pem", "caCertificateFile: certs/missing.pem"}, "dms.target.caCertificateFile"},
+		{"lob mode", [2]string{"mode: limited", "mode: bogus"}, "dms.lob.mode"},
+		{"table exclude", [2]string{`{schema: public, table: "tmp_%"}`, `{schema: public, table: ""}`}, "dms.tables.exclude[0].table"},
+		{"dns zone", [2]string{"zone: corp.example.internal", `zone: "not a zone!"`}, "dns.zone"},
+		{"service name", [2]string{"- name: web", `- name: "web!"`}, "dns.services[0].name"},
+		{"blue ips and host", [2]string{"blue: {ips: [192.168.10.10, 192.168.10.11]}", "blue: {host: a.example, ips: [192.168.10.10]}"}, "dns.services[0].blue: give exactly one of ips or host"},
+		{"alias zone", [2]string{"hostedZoneId: Z35SXDOTRQ7X7K}", `hostedZoneId: "bad zone"}`}, "dns.services[0].green.alias.hostedZoneId"},
+		{"health check", [2]string{"blue: {ips: [192.168.10.10, 192.168.10.11]}", "blue: {ips: [192.168.10.10], healthCheckId: nope}"}, "dns.services[0].blue.healthCheckId"},
+		{"subscription endpoint", [2]string{"endpoint: migration-ops@example.com", "endpoint: not-an-email"}, "tracking.subscriptions[0]: endpoint"},
+		{"replication instance type", [2]string{"instanceType: t3.small", "instanceType: huge"}, "servers.replication.instanceType"},
+		{"replication bandwidth", [2]string{"bandwidthMbps: 200", "bandwidthMbps: -1"}, "servers.replication.bandwidthMbps"},
+		{"empty host", [2]string{"    - app-01.dc1.corp.example\n", "    - \"\"\n"}, "servers.hosts[0]: empty host name"},
+		{"bad host", [2]string{"app-12.dc1.corp.example", `"bad host!"`}, "servers.hosts[11]"},
+		{"files server", [2]string{"serverHostname: files.dc1.corp.example", `serverHostname: ""`}, "files.source.serverHostname"},
+		{"files subdirectory", [2]string{"subdirectory: /exports/share", "subdirectory: exports"}, "files.source.subdirectory"},
+		{"files agents", [2]string{"agents: [datasync-agent-dc1]", "agents: []"}, "files.source.agents"},
+		{"validation targets", [2]string{`targets: {Wave: ["1"]}`, "targets: {}"}, "validation.targets"},
+		{"health path", [2]string{"path: /health", "path: health"}, "validation.application.path"},
+		{"tls server name", [2]string{"serverName: web.corp.example.internal", `serverName: "bad name!"`}, "validation.application.serverName"},
+		{"expected status", [2]string{"expectStatus: 200", "expectStatus: 999"}, "validation.application.expectStatus"},
+		{"unit", [2]string{"units: [app.service]", `units: ["app; reboot"]`}, "validation.services.units[0]"},
+		{"service port", [2]string{"ports: [8443]", "ports: [0]"}, "validation.services.ports[0]"},
+		{"mount point", [2]string{"mountPoint: /mnt/share", "mountPoint: mnt"}, "validation.files.mountPoint"},
+		{"schedule", [2]string{"schedule: rate(30 minutes)", "schedule: every hour"}, "validation.schedule"},
+		{"error rate", [2]string{"maxErrorRate: 1 ", "maxErrorRate: 150 "}, "cutover.maxErrorRate"},
+		{"p99 latency", [2]string{"maxP99Latency: 1.5s", "maxP99Latency: -1s"}, "cutover.maxP99Latency"},
+		{"cdc latency", [2]string{"maxCdcLatency: 5m", "maxCdcLatency: -5m"}, "cutover.maxCdcLatency"},
+		{"data loss budget", [2]string{"dataLossBudget: 1m", "dataLossBudget: -1m"}, "cutover.dataLossBudget"},
+		{"rollback window", [2]string{"rollbackWindow: 24h", "rollbackWindow: 0s"}, "cutover.rollbackWindow"},
+		{"last step below 100", [2]string{"{green: 100, bake: 30m}", "{green: 90, bake: 30m}"}, "cutover.steps: the last step must send 100 % to green"},
+		{"negative ttl", [2]string{"ttl: 60", "ttl: -5"}, "dns.ttl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,7 +160,23 @@ func TestSpecValidation(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
+			assertSpecPaths(t, err)
 		})
+	}
+}
+
+// assertSpecPaths checks that every line of a validation error starts
+// with a section of the spec file: no package's own field path (wave:,
+// gates:, rules:, targetSecret.) leaks to the operator.
+func assertSpecPaths(t *testing.T, err error) {
+	t.Helper()
+	if strings.HasPrefix(err.Error(), "parse spec ") {
+		return // the YAML decoder's report, with the line
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		section, _, _ := strings.Cut(line, ".")
+		section, _, _ = strings.Cut(section, " ")
+		assert.Contains(t, []string{"env", "key", "network", "dms", "dns", "tracking", "servers", "files", "validation", "cutover"}, section, "the path of %q", line)
 	}
 }
 
@@ -115,25 +186,103 @@ func TestSpecValidationReportsEverything(t *testing.T) {
 		[2]string{"cidr: 10.0.0.0/16", "cidr: 10.0.0.0/8"},
 		[2]string{"sourceSizeGb: 500", "sourceSizeGb: 0"},
 		[2]string{"protocol: email", "protocol: http"},
+		// Several in one section: a bad threshold or load balancer does not
+		// hide a bad step.
+		[2]string{"greenLoadBalancer: app/web-green-dev/0123456789abcdef", "greenLoadBalancer: web-green"},
+		[2]string{"maxErrorRate: 1 ", "maxErrorRate: 101 "},
+		[2]string{"{green: 25, bake: 15m}", "{green: 5, bake: 15m}"},
 	))
 	require.NoError(t, err)
 	err = s.Validate()
 	require.Error(t, err)
-	for _, want := range []string{"network.vpc.cidr", "dms.sourceSizeGb", "tracking.subscriptions[0]"} {
+	for _, want := range []string{"network.vpc.cidr", "dms.sourceSizeGb", "tracking.subscriptions[0]", "cutover.greenLoadBalancer", "cutover.maxErrorRate", "cutover.steps[1].green"} {
 		assert.Contains(t, err.Error(), want)
+	}
+	assertSpecPaths(t, err)
+}
+
+// TestSpecAcceptsJSON: the reference spec written as JSON loads to the
+// same Spec as the YAML and validates, with its files resolved next to it.
+func TestSpecAcceptsJSON(t *testing.T) {
+	yamlPath := writeSpec(t)
+	fromYAML, err := loadSpec(yamlPath)
+	require.NoError(t, err)
+
+	data, err := os.ReadFile(yamlPath)
+	require.NoError(t, err)
+	var doc any
+	require.NoError(t, yaml.Unmarshal(data, &doc))
+	js, err := json.MarshalIndent(doc, "", "  ")
+	require.NoError(t, err)
+	jsonPath := filepath.Join(filepath.Dir(yamlPath), "spec.json")
+	require.NoError(t, os.WriteFile(jsonPath, js, 0o644))
+
+	fromJSON, err := loadSpec(jsonPath)
+	require.NoError(t, err)
+	require.NoError(t, fromJSON.Validate(), "the JSON spec validates, its CA files found next to it")
+	assert.Equal(t, fromYAML, fromJSON)
+	assert.Len(t, fromJSON.Servers.Hosts, 12)
+	assert.Equal(t, Duration(15*time.Minute), fromJSON.Cutover.Steps[0].Bake)
+
+	// A JSON typo is refused like a YAML one.
+	require.NoError(t, os.WriteFile(jsonPath, []byte(strings.Replace(string(js), `"azCount"`, `"azCout"`, 1)), 0o644))
+	_, err = loadSpec(jsonPath)
+	assert.ErrorContains(t, err, `unknown field "azCout"`)
+}
+
+// TestREADMESpecReference: the README's table of the spec file names every
+// field of every section, and nothing that is not one. Field names are the
+// only code-formatted words of a section's row.
+func TestREADMESpecReference(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) == 4 && strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			rows[strings.Trim(strings.TrimSpace(cells[1]), "`")] = cells[2]
+		}
+	}
+	code := regexp.MustCompile("`([^`]+)`")
+	st := reflect.TypeFor[Spec]()
+	for i := range st.NumField() {
+		f := st.Field(i)
+		section, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if section == "" {
+			continue // unexported
+		}
+		t.Run(section, func(t *testing.T) {
+			row, ok := rows[section]
+			require.True(t, ok, "the README has a row for %s", section)
+			var named []string
+			for _, m := range code.FindAllStringSubmatch(row, -1) {
+				named = append(named, m[1])
+			}
+			// As sets: a name that two parts share (blue's and green's
+			// ips, the source's and the target's databaseName) counts once.
+			set := func(names []string) []string { return slices.Compact(slices.Sorted(slices.Values(names))) }
+			assert.Equal(t, set(yamlFields(f.Type)), set(named), "the fields of %s, as the README names them", section)
+		})
 	}
 }
 
-func TestSpecAcceptsJSON(t *testing.T) {
-	s, err := loadSpec("")
-	require.NoError(t, err)
-	dir := t.TempDir()
-	// A JSON spec: the same keys.
-	doc := `{"env": {"suffix": "json", "region": "us-east-1"}}`
-	path := filepath.Join(dir, "spec.json")
-	require.NoError(t, os.WriteFile(path, []byte(doc), 0o644))
-	j, err := loadSpec(path)
-	require.NoError(t, err)
-	assert.Equal(t, "json", j.Env.Suffix)
-	assert.NotEqual(t, s.Env.Suffix, j.Env.Suffix)
+// yamlFields lists the yaml names of every field below a type, nested
+// structs (and their lists) included.
+func yamlFields(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name == "" {
+			continue
+		}
+		out = append(out, name)
+		out = append(out, yamlFields(t.Field(i).Type)...)
+	}
+	return out
 }
