@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cutoverkit/cutover/dms"
 	"github.com/cutoverkit/cutover/internal/fakecloud"
 	"github.com/cutoverkit/cutover/migration"
 	"github.com/cutoverkit/cutover/rollback"
@@ -132,6 +133,9 @@ func demo(ctx context.Context, a *app, cloud *fakecloud.Cloud) (demoResult, erro
 	a.say("  rolled back by: %s (the composite alarm invoked it)", res.rolledBackBy)
 
 	chapter("7. status: why did it roll back?")
+	if err := a.recordDatabaseNow(ctx); err != nil {
+		return res, err
+	}
 	if err := cmdStatusText(ctx, a); err != nil {
 		return res, err
 	}
@@ -195,6 +199,20 @@ func (a *app) rollbackActor(ctx context.Context) string {
 		return ""
 	}
 	return st.Actor
+}
+
+// recordDatabaseNow records both DMS tasks as they are after the
+// Lambda's rollback, which records the phase and the traffic but not the
+// replication.
+func (a *app) recordDatabaseNow(ctx context.Context) error {
+	store, err := a.store(false)
+	if err != nil {
+		return err
+	}
+	if _, err := a.recordReplication(ctx, a.env(nil), store); err != nil && !errors.Is(err, dms.ErrNoLagData) {
+		return err
+	}
+	return nil
 }
 
 func cmdStatusText(ctx context.Context, a *app) error {

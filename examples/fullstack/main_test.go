@@ -74,6 +74,29 @@ func TestCLIUsageAndExitCodes(t *testing.T) {
 	}
 }
 
+// TestCLICommandHelp: -h on every subcommand exits 0 and says what the
+// command does, and the top-level usage lists every command.
+func TestCLICommandHelp(t *testing.T) {
+	_, _, usage := cli(t, "-h")
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Contains(t, usage, "  "+c.name+" ", "the usage lists %s", c.name)
+			code, stdout, stderr := cli(t, c.name, "-h")
+			assert.Equal(t, exitOK, code)
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, "usage: fullstack [flags] "+c.name+" [flags]")
+			assert.Contains(t, strings.Join(strings.Fields(stderr), " "), c.help, "the whole help text")
+			assert.Contains(t, stderr, "-config", "and the flags")
+		})
+	}
+	want := []string{"init", "plan", "apply", "status", "replicate", "validate", "cutover", "rollback", "destroy", "demo", "iam-policy"}
+	var got []string
+	for _, c := range commands {
+		got = append(got, c.name)
+	}
+	assert.ElementsMatch(t, want, got)
+}
+
 func TestCLIInit(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cutover.yaml")
@@ -124,6 +147,13 @@ func TestStatusGolden(t *testing.T) {
 			{Time: at.Add(-60 * time.Minute), Type: "transition", Actor: "controller", Summary: "validated → cutting-over: cutover started"},
 			{Time: at.Add(-21 * time.Minute), Type: "rollback", Actor: "lambda", Summary: "rolled back from cutting-over", Details: map[string]string{
 				"reason": "green-5xx-rate: 2 of the last 3 datapoints > 1 (need 2) [12.5 12.5 0.08]", "via": "alarm-action", "changeId": "C0FFDD8D3D3394CB38", "reverseLag": "4.2s",
+				"rule.green-5xx-rate":                       "breaching: 2 of the last 3 datapoints > 1 (need 2) [12.5 12.5 0.08]",
+				"rule.green-5xx-rate.values":                "21:08:00=12.5 21:07:00=12.5 21:06:00=0.08",
+				"rule.green-p99-latency":                    "ok: 0 of the last 5 datapoints > 1.5 (alarm at 3) [0.18 0.18 0.18 0.18 0.18]",
+				"rule.green-p99-latency.query":              "AWS/ApplicationELB TargetResponseTime{LoadBalancer=app/web-green-dev/0123456789abcdef} p99 per 1m0s",
+				"rule.green-p99-latency.values":             "21:08:00=0.18 21:07:00=0.18 21:06:00=0.18 21:05:00=0.18 21:04:00=0.18",
+				"rule.server-replication-stalled":           "ok (dry run): 0 of the last 2 datapoints > 0 (alarm at 2) [- -]",
+				"rule.server-replication-stalled.threshold": "> 0",
 			}},
 		},
 		At: at,

@@ -97,13 +97,10 @@ func replicate(ctx context.Context, a *app) error {
 // replicationProgress reads and records the three replications and says
 // whether all are continuous, with a progress line and its milestones.
 func (a *app) replicationProgress(ctx context.Context, env migration.Env, store *tracking.Store, exec string) (done bool, line, milestone string, err error) {
-	c, o := a.clients, a.platform.out
-	lag, lagErr := dms.Lag(ctx, env, c.dms, c.cloudwatch, o.dms.Forward.ARN)
+	c := a.clients
+	lag, lagErr := a.recordReplication(ctx, env, store)
 	if lagErr != nil && !errors.Is(lagErr, dms.ErrNoLagData) {
 		return false, "", "", lagErr
-	}
-	if err := store.RecordDatabase(ctx, lag); err != nil {
-		return false, "", "", err
 	}
 	servers, err := migration.ReadServers(ctx, env, c.mgn, a.spec.wave().Servers, store)
 	if err != nil {
@@ -131,6 +128,29 @@ func (a *app) replicationProgress(ctx context.Context, env migration.Env, store 
 		lag.Status, lag.Tables["Table completed"], total(lag.Tables), fmtLag(lag, lagErr), continuous, len(servers), strings.ToLower(transfer.Status), bytesHuman(transfer.BytesDone), bytesHuman(transfer.BytesTotal))
 	milestone = fmt.Sprint(lag.Status, lag.Tables["Table completed"], continuous, transfer.Status)
 	return dbDone && continuous == len(servers) && filesDone, line, milestone, nil
+}
+
+// recordReplication reads both DMS tasks and records them under their
+// names, so that status shows the database as it is now: before the
+// switch the forward task carries the writes and the reverse one waits,
+// after it the forward task is stopped and the reverse one runs. It
+// returns the forward task's lag; ErrNoLagData (a task without latency
+// datapoints yet) is recorded with the task's status, and returned.
+func (a *app) recordReplication(ctx context.Context, env migration.Env, store *tracking.Store) (migration.ReplicationLag, error) {
+	var forward migration.ReplicationLag
+	var forwardErr error
+	for _, t := range []dms.Task{a.platform.out.dms.Reverse, a.platform.out.dms.Forward} {
+		lag, err := dms.Lag(ctx, env, a.clients.dms, a.clients.cloudwatch, t.ARN)
+		if err != nil && !errors.Is(err, dms.ErrNoLagData) {
+			return lag, err
+		}
+		lag.Task = t.ID
+		if rerr := store.RecordDatabase(ctx, lag); rerr != nil {
+			return lag, rerr
+		}
+		forward, forwardErr = lag, err
+	}
+	return forward, forwardErr
 }
 
 func total(m map[string]int) int {
@@ -286,6 +306,12 @@ func cutover(ctx context.Context, a *app, onEvent func(*rollback.Controller, rol
 		}
 	}
 	runErr := ctl.Run(ctx, a.spec.schedule())
+	// The database switched (or a rollback kept the reverse task running):
+	// status shows both tasks as they are now. The run's own outcome
+	// matters more than this bookkeeping, which may fail with it.
+	if _, err := a.recordReplication(context.WithoutCancel(ctx), env, notifying); err != nil && !errors.Is(err, dms.ErrNoLagData) && runErr == nil {
+		return err
+	}
 	if st, err := notifying.Status(ctx); err == nil {
 		_ = tracking.PublishProgress(ctx, env, c.cloudwatch, st)
 	}
@@ -406,6 +432,9 @@ func manualRollback(ctx context.Context, a *app, reason string) error {
 	x := &rollback.Executor{Env: env, Router: router, Store: store, Notifier: notifier, Reverse: a.replication(env)}
 	res, err := x.Rollback(ctx, rollback.Request{Reason: reason, Actor: "operator " + owner()})
 	if err != nil {
+		return err
+	}
+	if _, err := a.recordReplication(ctx, env, store); err != nil && !errors.Is(err, dms.ErrNoLagData) {
 		return err
 	}
 	a.say("Rollback: %s. %s", res.Outcome, res.Message)

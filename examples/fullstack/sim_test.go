@@ -23,7 +23,9 @@ func TestSimAcrossRuns(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "sim.json")
 	sim := func(args ...string) string {
 		t.Helper()
-		code, stdout, stderr := cli(t, append([]string{"-sim", "-state", state, "-sim-speed", "20000"}, args...)...)
+		// -timeout bounds replicate, validate and cutover: one that never
+		// converges fails here with its output, not at the test deadline.
+		code, stdout, stderr := cli(t, append([]string{"-sim", "-state", state, "-sim-speed", "20000", "-timeout", "3m"}, args...)...)
 		require.Equal(t, exitOK, code, "%v\nstdout: %s\nstderr: %s", args, tail(stdout), stderr)
 		return stdout
 	}
@@ -37,8 +39,13 @@ func TestSimAcrossRuns(t *testing.T) {
 	status := sim("status")
 	assert.Contains(t, status, "COMPLETE")
 	assert.Contains(t, status, "blue 0 / green 100")
+	assert.Regexp(t, `dms-task-forward-dev\s+stopped`, status, "the database switched")
+	assert.Regexp(t, `dms-task-reverse-dev\s+running`, status)
 	assert.Contains(t, sim("-yes", "-reason", "a late defect", "rollback"), "Rollback: rolled-back")
-	assert.Contains(t, sim("status"), "ROLLED-BACK")
+	status = sim("status")
+	assert.Contains(t, status, "ROLLED-BACK")
+	assert.Contains(t, status, "blue 100 / green 0")
+	assert.Regexp(t, `dms-task-reverse-dev\s+running`, status, "the reverse task keeps on-premises current")
 	// The bucket holds the migrated files: destroy refuses to delete them
 	// unless the spec says so.
 	code, _, stderr := cli(t, "-sim", "-state", state, "-sim-speed", "20000", "-yes", "destroy")

@@ -126,11 +126,36 @@ func writeStatus(w io.Writer, st tracking.Status) error {
 	}
 	if why := lastRollback(st.Events); why != nil {
 		fmt.Fprintf(w, "\nWhy it rolled back (%s, %s)\n", why.Actor, why.Time.UTC().Format("15:04:05"))
+		hidden := 0
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, k := range slices.Sorted(maps.Keys(why.Details)) {
-			fmt.Fprintf(w, "  %-20s %s\n", k, why.Details[k])
+			if !showDetail(why.Details, k) {
+				hidden++
+				continue
+			}
+			fmt.Fprintf(tw, "  %s\t%s\n", k, why.Details[k])
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if hidden > 0 {
+			fmt.Fprintf(w, "  (%d more details of the rules within bounds: status -o json)\n", hidden)
 		}
 	}
 	return nil
+}
+
+// showDetail reports whether the text view shows a rollback detail: every
+// one but the query, threshold, counts and datapoints of a rule that was
+// within bounds ("rule.<name>: ok ..."), whose one-line summary is enough
+// to read at a glance.
+func showDetail(details map[string]string, key string) bool {
+	rest, ok := strings.CutPrefix(key, "rule.")
+	if !ok {
+		return true
+	}
+	rule, _, sub := strings.Cut(rest, ".")
+	return !sub || !strings.HasPrefix(details["rule."+rule], "ok")
 }
 
 // lastRollback returns the latest event that rolled back with details:
