@@ -90,6 +90,12 @@ func newPlatform(spec Spec, c *clients, lambdaZip func(context.Context) ([]byte,
 // takes the same spec as its Ensure: before a destroy, discover fills the
 // outputs with what exists (pending IDs for what does not).
 func (p *platform) runbook(opts migration.Options) (*migration.Runbook, error) {
+	return migration.NewRunbook(opts, p.steps(opts)...)
+}
+
+// steps are the runbook's steps, each depending only on the steps whose
+// outputs it reads.
+func (p *platform) steps(opts migration.Options) []migration.Step {
 	s, c, out := p.spec, p.c, p.out
 	steps := []migration.Step{
 		{
@@ -355,7 +361,7 @@ func (p *platform) runbook(opts migration.Options) (*migration.Runbook, error) {
 			},
 		},
 	)
-	return migration.NewRunbook(opts, steps...)
+	return steps
 }
 
 func firstID(subnets []network.Subnet) string {

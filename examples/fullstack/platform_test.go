@@ -4,15 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cutoverkit/cutover/dms"
 	"github.com/cutoverkit/cutover/internal/fakecloud"
 	"github.com/cutoverkit/cutover/migration"
+	"github.com/cutoverkit/cutover/validate"
 )
 
 func TestPlanApplyApplyAgain(t *testing.T) {
@@ -50,6 +52,66 @@ func TestPlanApplyApplyAgain(t *testing.T) {
 	replan := &migration.Report{}
 	require.NoError(t, rb.Plan(ctx, a.env(replan)))
 	assert.False(t, replan.HasChanges(), replan.Summary())
+}
+
+// TestRunbookParallelism: the runbook's graph lets independent parts
+// provision at once. The network, the key, the operator's secret, MGN and
+// the DataSync agents wait for nothing; parts that share no input never
+// wait for each other; and the longest chain of dependencies is a fraction
+// of the steps, so most run beside others.
+func TestRunbookParallelism(t *testing.T) {
+	a, _, _ := testApp(t, 0)
+	steps := a.platform.steps(migration.Options{})
+	deps := map[string][]string{}
+	for _, s := range steps {
+		deps[s.Name] = s.DependsOn
+	}
+	// ancestors of a step: every step it transitively waits for.
+	var ancestors func(name string, seen map[string]bool) map[string]bool
+	ancestors = func(name string, seen map[string]bool) map[string]bool {
+		for _, d := range deps[name] {
+			if !seen[d] {
+				seen[d] = true
+				ancestors(d, seen)
+			}
+		}
+		return seen
+	}
+	var roots []string
+	for _, s := range steps {
+		if len(s.DependsOn) == 0 {
+			roots = append(roots, s.Name)
+		}
+	}
+	assert.Subset(t, roots, []string{stepKey, stepVPC, stepSecret, stepMGN, stepAgents})
+
+	for _, pair := range [][2]string{
+		{stepVPC, stepKey}, {stepTable, stepVPC}, {stepTopic, stepSubnets}, {stepZone, stepKey}, {stepMGN, stepNAT},
+		{dms.StepInstance, stepZone}, {dms.StepInstance, stepVPN}, {"file-transfer", dms.StepTargetDB}, {stepVPN, dms.StepTasks},
+		{"direct-connect", stepVPN}, {"replication-template", stepRoutes}, {validate.StepDocuments, stepRecords},
+	} {
+		assert.False(t, ancestors(pair[0], map[string]bool{})[pair[1]], "%s waits for %s", pair[0], pair[1])
+		assert.False(t, ancestors(pair[1], map[string]bool{})[pair[0]], "%s waits for %s", pair[1], pair[0])
+	}
+
+	depth := map[string]int{}
+	var level func(string) int
+	level = func(name string) int {
+		if d, ok := depth[name]; ok {
+			return d
+		}
+		d := 1
+		for _, x := range deps[name] {
+			d = max(d, level(x)+1)
+		}
+		depth[name] = d
+		return d
+	}
+	longest := 0
+	for _, s := range steps {
+		longest = max(longest, level(s.Name))
+	}
+	assert.Less(t, longest*3, len(steps), "the longest chain (%d) of %d steps", longest, len(steps))
 }
 
 // TestCrashDuringApply crashes the platform's apply at writes spread over
