@@ -67,7 +67,7 @@ func ExampleSteps() {
 	lag, _ := dms.Lag(ctx, env, cloud.DMS(), cloud.CloudWatch(), out.Forward.ARN)
 	fmt.Println(lag.Status, lag.Source, lag.Target, lag.Tables)
 
-	_ = dms.SwitchToReverse(ctx, env, cloud.DMS(), out.Forward.ARN, out.Reverse.ARN)
+	_ = dms.SwitchToReverse(ctx, env, cloud.DMS(), cloud.DMS().SourceFence(out.Forward.ARN), out.Forward.ARN, out.Reverse.ARN)
 	fmt.Println(cloud.DMS().TaskStatus("dms-task-forward-dev"), cloud.DMS().TaskStatus("dms-task-reverse-dev"))
 	// Output:
 	// 17 to create, 0 to update, 0 to delete, 0 unchanged.

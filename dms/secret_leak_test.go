@@ -68,7 +68,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	f.cloud.Clock().Advance(time.Hour)
 	_, err := dms.Lag(f.ctx, f.env, api, f.cloud.CloudWatch(), out.Forward.ARN)
 	keep(err)
-	require.NoError(t, dms.SwitchToReverse(f.ctx, f.env, api, out.Forward.ARN, out.Reverse.ARN))
+	require.NoError(t, dms.SwitchToReverse(f.ctx, f.env, api, f.cloud.DMS().SourceFence(out.Forward.ARN), out.Forward.ARN, out.Reverse.ARN))
 
 	// RDS rotates the master password: DMS's copy is stale (the
 	// connection fails with an authentication error) until apply re-syncs

@@ -35,8 +35,10 @@ type SourceSpec struct {
 	// PluginName and SlotName: see PostgreSQLOptions.
 	PluginName string `json:"pluginName,omitempty" yaml:"pluginName,omitempty"`
 	SlotName   string `json:"slotName,omitempty" yaml:"slotName,omitempty"`
-	// DisableHeartbeat turns the WAL heartbeat off (on by default: it
-	// keeps an idle slot from holding WAL on the source).
+	// DisableHeartbeat turns the WAL heartbeat off (on by default, once a
+	// minute: it keeps an idle slot from holding WAL on the source, and it
+	// makes the forward task confirm the source's WAL past the database
+	// switch's freeze within a minute, which SwitchToReverse waits for).
 	DisableHeartbeat bool `json:"disableHeartbeat,omitempty" yaml:"disableHeartbeat,omitempty"`
 	// CaptureDDLs lets DMS install its DDL capture trigger on the source
 	// (off by default: the production database stays untouched).
@@ -278,13 +280,16 @@ func (s Spec) EndpointSpecs(o Outputs) []EndpointSpec {
 		engine = x.Engine
 	}
 	targetSecret := o.TargetSecret.ARN
-	src := PostgreSQLOptions{HeartbeatEnable: !s.Source.DisableHeartbeat, CaptureDDLs: s.Source.CaptureDDLs, PluginName: s.Source.PluginName, SlotName: s.Source.SlotName, MapBooleanAsBoolean: true}
+	// DMS's smallest heartbeat frequency: the bound on how long a switch
+	// waits for an idle forward task to confirm the frozen source's WAL.
+	const heartbeatMinutes = 1
+	src := PostgreSQLOptions{HeartbeatEnable: !s.Source.DisableHeartbeat, HeartbeatFrequencyMinutes: heartbeatMinutes, CaptureDDLs: s.Source.CaptureDDLs, PluginName: s.Source.PluginName, SlotName: s.Source.SlotName, MapBooleanAsBoolean: true}
 	return []EndpointSpec{
 		{Name: EndpointSource, DatabaseName: s.Source.DatabaseName, SecretARN: s.Source.SecretARN, AccessRoleARN: o.SecretsRole.ARN, CertificateARN: o.SourceCert.ARN, KMSKeyARN: s.KMSKeyARN, PostgreSQL: src},
 		{Name: EndpointTarget, Engine: engine, DatabaseName: s.Target.DatabaseName, SecretARN: targetSecret, AccessRoleARN: o.SecretsRole.ARN, CertificateARN: o.TargetCert.ARN, KMSKeyARN: s.KMSKeyARN,
 			PostgreSQL: PostgreSQLOptions{MapBooleanAsBoolean: true, ReplicaSessionRole: true}},
 		{Name: EndpointReverseSource, Engine: engine, DatabaseName: s.Target.DatabaseName, SecretARN: targetSecret, AccessRoleARN: o.SecretsRole.ARN, CertificateARN: o.TargetCert.ARN, KMSKeyARN: s.KMSKeyARN,
-			PostgreSQL: PostgreSQLOptions{HeartbeatEnable: true, MapBooleanAsBoolean: true}},
+			PostgreSQL: PostgreSQLOptions{HeartbeatEnable: true, HeartbeatFrequencyMinutes: heartbeatMinutes, MapBooleanAsBoolean: true}},
 		{Name: EndpointReverseTarget, DatabaseName: s.Source.DatabaseName, SecretARN: s.Source.SecretARN, AccessRoleARN: o.SecretsRole.ARN, CertificateARN: o.SourceCert.ARN, KMSKeyARN: s.KMSKeyARN,
 			PostgreSQL: PostgreSQLOptions{MapBooleanAsBoolean: true, ReplicaSessionRole: true}},
 	}

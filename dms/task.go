@@ -652,31 +652,3 @@ func StartReverse(ctx context.Context, env migration.Env, api TaskRunner, forwar
 	}
 	return nil
 }
-
-// SwitchToReverse is the cutover's replication switch, called once writes
-// to the on-premises database are frozen and the forward lag has drained:
-// it stops the forward task, then starts the reverse task fresh
-// (start-replication: capture from now) and waits until it runs, so every
-// write on AWS from then on flows back. Fresh matters on a second cutover
-// after a rollback: the target's WAL from before holds changes the
-// forward task applied, which must not flow back. Idempotent: a running
-// reverse task with a stopped forward task is left alone.
-func SwitchToReverse(ctx context.Context, env migration.Env, api TaskRunner, forwardARN, reverseARN string) error {
-	r, err := describeTask(ctx, api, reverseARN)
-	if err != nil {
-		return fmt.Errorf("switch to reverse: %w", err)
-	}
-	if err := Stop(ctx, env, api, forwardARN); err != nil {
-		return fmt.Errorf("switch to reverse: stop forward: %w", err)
-	}
-	if aws.ToString(r.Status) == "running" || env.DryRun {
-		return nil
-	}
-	if _, err := settleTask(ctx, env, api, reverseARN); err != nil {
-		return fmt.Errorf("switch to reverse: %w", err)
-	}
-	if err := start(ctx, env, api, reverseARN, dmstypes.StartReplicationTaskTypeValueStartReplication); err != nil {
-		return fmt.Errorf("switch to reverse: %w", err)
-	}
-	return nil
-}

@@ -233,15 +233,12 @@ func TestReverse(t *testing.T) {
 	require.ErrorIs(t, err, dms.ErrForwardRunning)
 	assert.Equal(t, "ready", f.cloud.DMS().TaskStatus("dms-task-reverse-dev"))
 
-	// Cutover: forward stopped, reverse running.
-	f.reset()
-	require.NoError(t, dms.SwitchToReverse(f.ctx, f.env, api, fwd, rev))
-	assert.Equal(t, []string{"StopReplicationTask", "StartReplicationTask"}, f.writes())
+	// Cutover (TestSwitchToReverse has the details): forward stopped,
+	// reverse running.
+	f.cloud.Clock().Advance(time.Hour)
+	require.NoError(t, dms.SwitchToReverse(f.ctx, f.env, api, f.cloud.DMS().SourceFence(fwd), fwd, rev))
 	assert.Equal(t, "stopped", f.cloud.DMS().TaskStatus("dms-task-forward-dev"))
 	assert.Equal(t, "running", f.cloud.DMS().TaskStatus("dms-task-reverse-dev"))
-	f.reset()
-	require.NoError(t, dms.SwitchToReverse(f.ctx, f.env, api, fwd, rev))
-	assert.Empty(t, f.cloud.Writes(), "idempotent")
 
 	// The rollback executor: a running reverse task is left alone; a
 	// failed one resumes from its checkpoint.

@@ -303,11 +303,12 @@ func (c *Controller) executor() *Executor {
 // Before each shift it checks the gates — the phase is still
 // cutting-over at this run's epoch, the lease is held, the forward lag is
 // under MaxForwardLag with the task running, every named validation
-// passed, and the reverse task is running — started, which is the
-// database switch, only once every other gate passes — retrying every
+// passed, and the database has switched (Replication.SwitchDatabase:
+// the reverse task running), which it does only once every other gate
+// passes — retrying every
 // Gates.RetryInterval; past Gates.Timeout it holds and notifies.
 // A stopped forward task passes while the reverse task runs: that is the
-// database switch (see Replication.StartReverse), after which green's
+// database switch (see Replication.SwitchDatabase), after which green's
 // database is the writer and there is no forward lag to bound.
 // The shift sets both weights in one change batch and returns when it is
 // INSYNC; the evaluation window opens RecordTTL later.
@@ -546,21 +547,20 @@ func (c *Controller) checkGates(ctx context.Context) ([]string, error) {
 			failures = append(failures, fmt.Sprintf("validation %s passed at %s, older than %v", name, v.At.UTC().Format(time.RFC3339), c.Gates.ValidationMaxAge))
 		}
 	}
-	// The reverse task last: starting it while the forward task runs is
-	// the database switch (it stops the forward task), so it happens only
-	// once every other gate passes — with the forward lag over its bound
-	// the switch would strand the on-premises writes not yet replicated.
+	// The database switch last, only once every other gate passes: with
+	// the forward lag over its bound the switch would wait out its drain
+	// timeout on writes the forward task has not carried over.
 	switch {
 	case revErr != nil:
 		failures = append(failures, "reverse replication: "+revErr.Error())
 	case switched:
 	case len(failures) > 0:
-		failures = append(failures, fmt.Sprintf("reverse replication %s is %s; it is started once the other gates pass", rev.Task, rev.Status))
+		failures = append(failures, fmt.Sprintf("reverse replication %s is %s; the database switches once the other gates pass", rev.Task, rev.Status))
 	default:
-		if err := c.Replication.StartReverse(ctx); err != nil {
-			failures = append(failures, fmt.Sprintf("reverse replication %s is %s and could not be started: %v", rev.Task, rev.Status, err))
+		if err := c.Replication.SwitchDatabase(ctx); err != nil {
+			failures = append(failures, fmt.Sprintf("database switch (reverse replication %s is %s): %v", rev.Task, rev.Status, err))
 		} else {
-			failures = append(failures, fmt.Sprintf("reverse replication %s was %s; started it", rev.Task, rev.Status))
+			failures = append(failures, fmt.Sprintf("database switched: reverse replication %s was %s and runs now", rev.Task, rev.Status))
 		}
 	}
 	return failures, nil

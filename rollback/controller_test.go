@@ -361,10 +361,9 @@ func TestControllerCrashAndResume(t *testing.T) {
 
 // TestControllerGates: before 10 %, the forward replication lags and the
 // reverse task is stopped. The controller does not switch the database
-// (start the reverse task) while the forward lag is over its bound: it
-// waits, holds after the gate timeout and notifies; when the lag recovers
-// and the operator resumes, it starts the reverse task, and once that
-// runs it shifts.
+// while the forward lag is over its bound: it waits, holds after the gate
+// timeout and notifies; when the lag recovers and the operator resumes,
+// it switches the database, and once the reverse task runs it shifts.
 func TestControllerGates(t *testing.T) {
 	s := newScenario(t, nil)
 	s.repl.set(func(f *fakeReplication) {
@@ -378,23 +377,24 @@ func TestControllerGates(t *testing.T) {
 			gateEvents++
 		case rollback.EventHold:
 			assert.Empty(t, s.router.shifts, "nothing shifted while the gates fail")
-			assert.Zero(t, s.repl.startCount(), "no database switch while the forward lag is over its bound")
+			assert.Zero(t, s.repl.switchCount(), "no database switch while the forward lag is over its bound")
 			s.repl.set(func(f *fakeReplication) { f.forward.Target = 5 * time.Second })
 			s.c.Resume("replication caught up")
 		case rollback.EventShift:
-			assert.Equal(t, 1, s.repl.startCount(), "the reverse task started before traffic moved")
+			assert.Equal(t, 1, s.repl.switchCount(), "the database switched before traffic moved")
 		}
 	}
 	require.NoError(t, s.c.Run(context.Background(), schedule))
 	assert.GreaterOrEqual(t, gateEvents, 6, "gates retried every 30s for the 3 minute timeout")
-	require.Equal(t, 1, s.repl.startCount(), "the stopped reverse task was started once")
+	require.Equal(t, 1, s.repl.switchCount(), "the database switched once")
+	assert.Zero(t, s.repl.startCount(), "the controller switches; it never merely starts the reverse task")
 	for _, fwd := range s.repl.forwardAtStarts() {
 		assert.LessOrEqual(t, max(fwd.Source, fwd.Target), s.c.Gates.MaxForwardLag, "the database switched with the forward lag within bound")
 	}
 	warn := s.notifier.bySeverity(migration.SeverityWarning)
 	require.Len(t, warn, 1)
 	assert.Contains(t, warn[0].Reason, "forward replication dms-task-forward-dev is running with lag 10m0s (bound 30s)")
-	assert.Contains(t, warn[0].Reason, "reverse replication dms-task-reverse-dev is stopped; it is started once the other gates pass")
+	assert.Contains(t, warn[0].Reason, "reverse replication dms-task-reverse-dev is stopped; the database switches once the other gates pass")
 	assert.Len(t, s.store.entries(rollback.EntryGate), 1)
 	assert.Equal(t, migration.PhaseComplete, s.store.current())
 }

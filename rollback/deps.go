@@ -57,17 +57,17 @@ type Notifier interface {
 }
 
 // ReverseReplication is the reverse CDC task (AWS → on-premises): what
-// keeps the writes made on green when traffic moves back.
+// keeps the writes made on AWS when traffic moves back.
 type ReverseReplication interface {
 	// ReverseLag returns the reverse task's status and latency.
 	ReverseLag(ctx context.Context) (migration.ReplicationLag, error)
-	// StartReverse starts the reverse task if it is not running; it is a
-	// no-op when it runs. Started while the forward task runs, it is the
-	// database switch: an implementation over DMS stops the forward task
-	// (the controller calls it only once the forward lag is within
-	// bound) and starts the reverse one, so there is one writer and the
-	// changes flow one way at a time.
-	StartReverse(ctx context.Context) error
+	// EnsureReverse makes sure that, once the database has switched, the
+	// reverse task runs — resuming from its checkpoint, so no write made
+	// on AWS is lost. Before the switch (the forward task running, the
+	// on-premises database the writer) there is nothing to carry back and
+	// it does nothing: a rollback never switches the database. Idempotent:
+	// the executor calls it on every rollback.
+	EnsureReverse(ctx context.Context) error
 }
 
 // Replication is the DMS replication the controller gates on: the forward
@@ -76,4 +76,12 @@ type Replication interface {
 	ReverseReplication
 	// ForwardLag returns the forward task's status and latency.
 	ForwardLag(ctx context.Context) (migration.ReplicationLag, error)
+	// SwitchDatabase makes the AWS database the writer: it freezes
+	// application writes on the source, waits for the forward task to
+	// carry every one of them over, stops it and starts the reverse task,
+	// so there is one writer and changes flow one way at a time (an
+	// implementation over DMS: dms.SwitchToReverse). The controller calls
+	// it only once every other gate passes. Idempotent: a switched
+	// database is left alone.
+	SwitchDatabase(ctx context.Context) error
 }

@@ -83,8 +83,10 @@ type Executor struct {
 //  2. It sets every record to blue (migration.AllBlue) in one change
 //     batch, retrying Route 53's PriorRequestNotComplete on the env
 //     clock, and records the split with its change ID.
-//  3. It starts the reverse CDC task if it is not running, so writes made
-//     on green reach blue.
+//  3. Once the database has switched, it makes sure the reverse CDC task
+//     runs (ReverseReplication.EnsureReverse), so the on-premises copy
+//     keeps every write made on AWS; before the switch there is nothing
+//     to carry back and the database is left as it is.
 //  4. It makes the phase transition to rolled-back, conditional on the
 //     phase it read. Losing that race (ErrConflict, or the phase already
 //     rolled back) means another request won: the outcome is
@@ -127,7 +129,7 @@ func (x *Executor) Rollback(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{From: phase}, fmt.Errorf("rollback: shift to blue: %w", err)
 	}
-	revErr := x.Reverse.StartReverse(ctx)
+	revErr := x.Reverse.EnsureReverse(ctx)
 	if err := x.Store.Transition(ctx, phase, migration.PhaseRolledBack, req.Reason); err != nil {
 		if !errors.Is(err, migration.ErrConflict) && !errors.Is(err, migration.ErrIllegalTransition) {
 			return Result{From: phase, ChangeID: changeID}, fmt.Errorf("rollback: transition %s → %s: %w", phase, migration.PhaseRolledBack, err)
@@ -209,7 +211,7 @@ func (x *Executor) already(ctx context.Context, req Request, version int64) (Res
 		}
 		res.Message = fmt.Sprintf("already rolled back; weights had drifted to %s and were set to blue (change %s)", w, res.ChangeID)
 	}
-	if err := x.Reverse.StartReverse(ctx); err != nil {
+	if err := x.Reverse.EnsureReverse(ctx); err != nil {
 		return res, fmt.Errorf("rollback: start reverse replication: %w", err)
 	}
 	details := merge(req.Trigger, map[string]string{"reason": req.Reason})

@@ -67,6 +67,9 @@ func TestExecutorRollback(t *testing.T) {
 		{name: "a reverse task that cannot start is reported but traffic still moves", phase: migration.PhaseCuttingOver,
 			setup: func(f *executorFixture) { f.repl.startErr = errors.New("AccessDeniedFault") }, req: rollback.Request{Reason: "5xx"},
 			wantOutcome: rollback.OutcomeRolledBack, wantErr: "start reverse replication: AccessDeniedFault", wantShifts: 1, wantStarts: 1, wantPhase: migration.PhaseRolledBack, wantNotified: 1},
+		{name: "before the database switch traffic moves and the database stays as it is", phase: migration.PhaseCuttingOver,
+			setup: func(f *executorFixture) { f.repl.set(func(r *fakeReplication) { r.reverse.Status = "ready" }) }, req: rollback.Request{Reason: "vpn down"},
+			wantOutcome: rollback.OutcomeRolledBack, wantShifts: 1, wantStarts: 1, wantPhase: migration.PhaseRolledBack, wantNotified: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +94,7 @@ func TestExecutorRollback(t *testing.T) {
 				assert.Equal(t, []migration.Split{migration.AllBlue}, f.store.splits, "the split is recorded with its change")
 			}
 			assert.Equal(t, tt.wantStarts, f.repl.startCount())
+			assert.Zero(t, f.repl.switchCount(), "a rollback never switches the database")
 			assert.Equal(t, tt.wantPhase, f.store.current())
 			assert.Len(t, f.notifier.sent, tt.wantNotified)
 			if tt.wantNotified > 0 {

@@ -277,10 +277,11 @@ type fakeReplication struct {
 	reverseErr    error
 	startErr      error
 	starts        int
-	startsRunning bool // StartReverse makes the reverse task running
-	// startedAt is the forward task's state at each StartReverse: the
+	startsRunning bool // SwitchDatabase and EnsureReverse make the reverse task running
+	// startedAt is the forward task's state at each SwitchDatabase: the
 	// database switch must find its lag within bound.
 	startedAt []migration.ReplicationLag
+	switches  int
 }
 
 func newReplication() *fakeReplication {
@@ -303,15 +304,32 @@ func (f *fakeReplication) ReverseLag(context.Context) (migration.ReplicationLag,
 	return f.reverse, f.reverseErr
 }
 
-func (f *fakeReplication) StartReverse(context.Context) error {
+// SwitchDatabase is the controller's database switch: the forward task
+// stops and the reverse one starts.
+func (f *fakeReplication) SwitchDatabase(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.starts++
+	f.switches++
 	f.startedAt = append(f.startedAt, f.forward)
 	if f.startErr != nil {
 		return f.startErr
 	}
 	if f.startsRunning {
+		f.forward.Status = "stopped"
+		f.reverse.Status = "running"
+	}
+	return nil
+}
+
+// EnsureReverse is the executor's: it never switches the database.
+func (f *fakeReplication) EnsureReverse(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts++
+	if f.startErr != nil {
+		return f.startErr
+	}
+	if f.startsRunning && f.forward.Status != "running" {
 		f.reverse.Status = "running"
 	}
 	return nil
@@ -327,6 +345,12 @@ func (f *fakeReplication) forwardAtStarts() []migration.ReplicationLag {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]migration.ReplicationLag(nil), f.startedAt...)
+}
+
+func (f *fakeReplication) switchCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.switches
 }
 
 func (f *fakeReplication) startCount() int {

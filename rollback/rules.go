@@ -170,7 +170,7 @@ func DefaultPolicy(env migration.Env, spec DefaultRulesSpec) (Policy, error) {
 				}}, Period: 5 * time.Minute},
 				Comparator: GreaterThan, Threshold: durDefault(spec.MaxCDCLatency, 5*time.Minute).Seconds(),
 				// Missing data does not count: once the database has
-				// switched (see ReverseReplication.StartReverse) the forward
+				// switched (see Replication.SwitchDatabase) the forward
 				// task is stopped and reports nothing, and before every
 				// step the gates bound its lag from the task itself.
 				EvaluationPeriods: 2, DatapointsToAlarm: 2, Missing: MissingNotBreaching,

@@ -364,7 +364,12 @@ func (a *app) router(env migration.Env) (*dns.Router, error) {
 
 func (a *app) replication(env migration.Env) wire.Replication {
 	o := a.platform.out
-	return wire.Replication{Env: env, DMS: a.clients.dms, Metrics: a.clients.cloudwatch, ForwardARN: o.dms.Forward.ARN, ReverseARN: o.dms.Reverse.ARN}
+	r := wire.Replication{Env: env, DMS: a.clients.dms, Metrics: a.clients.cloudwatch, ForwardARN: o.dms.Forward.ARN, ReverseARN: o.dms.Reverse.ARN}
+	if a.clients.cloud != nil {
+		// The simulated on-premises database behind the forward task.
+		r.Fence = a.clients.cloud.DMS().SourceFence(o.dms.Forward.ARN)
+	}
+	return r
 }
 
 func (a *app) printControllerEvent(e rollback.Event) {

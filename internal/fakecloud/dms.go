@@ -127,6 +127,9 @@ type dmsState struct {
 	// SourceTables are the tables a source endpoint's database holds
 	// (SetSourceTables), by endpoint ARN.
 	SourceTables map[string][]DMSTable `json:"sourceTables,omitempty"`
+	// Fences are the write fences of the forward tasks' source databases
+	// (SourceFence), by task ARN.
+	Fences map[string]*dmsFence `json:"fences,omitempty"`
 }
 
 type registeredSubnet struct {
@@ -2253,20 +2256,27 @@ func (f *DMS) registerMetrics(t *dmsTask) {
 			if task == nil || task.CDCFrom.IsZero() || at.Before(task.CDCFrom) || (!task.StopAt.IsZero() && !at.Before(task.StopAt)) || task.Status == "failed" {
 				return 0, false
 			}
-			wobble := float64((at.Unix()/60)%5) * 0.4
-			if target {
-				if task.LatencyTarget > 0 {
-					return task.LatencyTarget, true
-				}
-				return 3 + wobble, true
-			}
-			if task.LatencySource > 0 {
-				return task.LatencySource, true
-			}
-			return 1 + wobble/2, true
+			return task.latency(at, target), true
 		}
 		mf.meta[key] = &series{Namespace: "AWS/DMS", Name: metric, Dims: dims}
 	}
+}
+
+// latency is the task's simulated CDC latency in seconds at a time: the
+// one SetTaskLatency set, or by default a few seconds that wobble by the
+// minute.
+func (t *dmsTask) latency(at time.Time, target bool) float64 {
+	wobble := float64((at.Unix()/60)%5) * 0.4
+	if target {
+		if t.LatencyTarget > 0 {
+			return t.LatencyTarget
+		}
+		return 3 + wobble
+	}
+	if t.LatencySource > 0 {
+		return t.LatencySource
+	}
+	return 1 + wobble/2
 }
 
 // --- test helpers ---

@@ -23,19 +23,23 @@ type DMSAPI interface {
 // forward task (on-premises → AWS) and the reverse one, with one writer
 // at a time.
 //
-// StartReverse is the database switch: while the forward task runs it
-// stops it and starts the reverse task (dms.SwitchToReverse), because DMS
-// has no loopback prevention for PostgreSQL and both directions at once
-// would replay every change back to where it came from. The controller
-// calls it only once the forward lag is within its bound; from then on
-// the AWS database is the writer and the reverse task keeps the
-// on-premises one current, so a rollback loses no write.
+// SwitchDatabase is the database switch (dms.SwitchToReverse through the
+// Fence): application writes on the source frozen, the forward task
+// drained and stopped, the reverse task started. DMS has no loopback
+// prevention for PostgreSQL, so both directions at once would replay
+// every change back to where it came from. From then on the AWS database
+// is the writer and the reverse task keeps the on-premises one current,
+// so a rollback loses no write. EnsureReverse, the executor's, never
+// switches: before the switch it does nothing.
 type Replication struct {
 	Env        migration.Env
 	DMS        DMSAPI
 	Metrics    dms.MetricsAPI
 	ForwardARN string
 	ReverseARN string
+	// Fence freezes the source's application writes for the switch; nil
+	// makes SwitchDatabase refuse (the rollback Lambda never switches).
+	Fence dms.Fence
 }
 
 // ForwardLag returns the forward task's lag.
@@ -58,12 +62,19 @@ func (r Replication) lag(ctx context.Context, arn string) (migration.Replication
 	return l, err
 }
 
-// StartReverse makes sure the reverse task runs; while the forward task
-// runs that is the database switch.
-func (r Replication) StartReverse(ctx context.Context) error {
+// SwitchDatabase makes the AWS database the writer (dms.SwitchToReverse).
+func (r Replication) SwitchDatabase(ctx context.Context) error {
+	return dms.SwitchToReverse(ctx, r.Env, r.DMS, r.Fence, r.ForwardARN, r.ReverseARN)
+}
+
+// EnsureReverse keeps the reverse task running once the database has
+// switched (dms.StartReverse resumes it from its checkpoint); while the
+// forward task runs the on-premises database is still the writer and it
+// does nothing.
+func (r Replication) EnsureReverse(ctx context.Context) error {
 	err := dms.StartReverse(ctx, r.Env, r.DMS, r.ForwardARN, r.ReverseARN)
 	if errors.Is(err, dms.ErrForwardRunning) {
-		return dms.SwitchToReverse(ctx, r.Env, r.DMS, r.ForwardARN, r.ReverseARN)
+		return nil
 	}
 	return err
 }
