@@ -59,6 +59,7 @@ func TestCLIUsageAndExitCodes(t *testing.T) {
 		{"invalid spec", []string{"-config", writeSpec(t, [2]string{"cidr: 10.0.0.0/16", "cidr: 10.0.0.0/8"}), "-sim", "-state", state, "plan"}, exitUsage, "", "network.vpc.cidr"},
 		{"missing spec", []string{"-config", "/nonexistent.yaml", "plan"}, exitUsage, "", "read spec"},
 		{"rollback needs a reason", []string{"-sim", "-state", state, "rollback"}, exitUsage, "", "-reason"},
+		{"rollback needs confirmation", []string{"-sim", "-state", state, "-reason", "test", "rollback"}, exitUsage, "", "without -yes"},
 		{"destroy needs confirmation", []string{"-sim", "-state", state, "destroy"}, exitUsage, "", "without -yes"},
 		{"plan with changes", []string{"-sim", "-state", state, "-detailed-exitcode", "plan"}, exitChanges, "Plan: ", ""},
 		{"status before apply", []string{"-sim", "-state", state, "status"}, exitFailure, "", "run apply first"},

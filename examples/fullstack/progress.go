@@ -140,8 +140,10 @@ func (p *progress) draw(now time.Time) {
 			elapsed = now.Sub(s.since).Round(time.Second).String()
 		}
 		line := fmt.Sprintf("%s %-24s %-8s %6s  %s", icon(s.status), name, s.status, elapsed, s.detail)
-		if len(line) > width-1 {
-			line = line[:width-1]
+		// Cut at a column, not a byte: the icons and details hold
+		// multi-byte characters (✓, →) that half a rune would garble.
+		if r := []rune(line); len(r) > width-1 {
+			line = string(r[:width-1])
 		}
 		b.WriteString("\x1b[2K" + line + "\n")
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 
@@ -29,6 +30,14 @@ func TestProgressLiveView(t *testing.T) {
 	assert.Contains(t, last, "kms-key                  pending")
 	assert.Contains(t, last, "vpc                      waiting     40s  for vpc-1 to be available (pending)")
 	assert.Len(t, frames, 2, "two events, one redraw over the first frame")
+
+	// A detail longer than the line is cut at a column, whole characters.
+	p.event(migration.Event{Type: migration.EventWaiting, Step: "vpc", Time: t0.Add(time.Minute), Waiting: strings.Repeat("→", 200)})
+	last = buf.String()[strings.LastIndex(buf.String(), "\x1b[2A"):]
+	assert.True(t, utf8.ValidString(last), "no character cut in half")
+	for _, line := range strings.Split(strings.TrimSuffix(last, "\n"), "\n") {
+		assert.LessOrEqual(t, utf8.RuneCountInString(strings.TrimPrefix(strings.TrimPrefix(line, "\x1b[2A"), "\x1b[2K")), 99, "at most the width less one column")
+	}
 }
 
 func TestProgressLines(t *testing.T) {
