@@ -67,9 +67,11 @@ func NewRouter(env migration.Env, api RouterAPI, zoneID string, spec RecordsSpec
 }
 
 // Shift sets the weights of the blue and green records of every service
-// name to the split and returns the Route 53 change ID once the change is
-// INSYNC (waiting on the env clock, with the acceptor of the SDK's
-// ResourceRecordSetsChanged waiter).
+// name to the split and, once the change is INSYNC (waiting on the env
+// clock, with the acceptor of the SDK's ResourceRecordSetsChanged
+// waiter), returns the split applied and the Route 53 change ID. A change
+// applied but not INSYNC within the timeout is returned with its ID and
+// an error.
 //
 // The split is validated first (weights 0..255; both zero only with
 // AllowBothZero) and nothing is called when it is refused.
@@ -86,18 +88,18 @@ func NewRouter(env migration.Env, api RouterAPI, zoneID string, spec RecordsSpec
 // throttling and retries it with backoff (awsx.NewRetryer), so Shift does
 // not retry it again. In a dry run Shift validates and reports only and
 // returns a pending ID.
-func (r *Router) Shift(ctx context.Context, to migration.Split) (changeID string, err error) {
+func (r *Router) Shift(ctx context.Context, to migration.Split) (migration.Shifted, error) {
 	if err := to.Validate(r.allowBothZero); err != nil {
-		return "", fmt.Errorf("shift to %s: %w", to, err)
+		return migration.Shifted{}, fmt.Errorf("shift to %s: %w", to, err)
 	}
 	report := migration.Change{Kind: KindWeights, Name: normName(r.spec.ZoneName), Action: migration.ActionUpdate, Diff: []migration.FieldDiff{{Field: "weights", To: to.String()}}, Note: r.shiftNote(to)}
 	if r.env.DryRun {
 		report.ID = migration.Pending("shift")
 		r.env.Report(report)
-		return report.ID, nil
+		return migration.Shifted{Split: to, ChangeID: report.ID}, nil
 	}
 	if migration.IsPending(r.zoneID) {
-		return "", fmt.Errorf("shift to %s: zone id %s is pending outside a dry run", to, r.zoneID)
+		return migration.Shifted{}, fmt.Errorf("shift to %s: zone id %s is pending outside a dry run", to, r.zoneID)
 	}
 	var changes []types.Change
 	for _, svc := range r.spec.Services {
@@ -109,15 +111,15 @@ func (r *Router) Shift(ctx context.Context, to migration.Split) (changeID string
 		ChangeBatch:  &types.ChangeBatch{Changes: changes, Comment: aws.String("cutover env " + r.env.Suffix + ": shift to " + to.String())},
 	})
 	if err != nil {
-		return "", fmt.Errorf("shift to %s: %w", to, err)
+		return migration.Shifted{}, fmt.Errorf("shift to %s: %w", to, err)
 	}
-	id := bareChangeID(aws.ToString(out.ChangeInfo.Id))
-	if err := waitInsync(ctx, r.env, r.api, id, r.timeout); err != nil {
-		return id, fmt.Errorf("shift to %s: applied as change %s, not yet INSYNC: %w", to, id, err)
+	applied := migration.Shifted{Split: to, ChangeID: bareChangeID(aws.ToString(out.ChangeInfo.Id))}
+	if err := waitInsync(ctx, r.env, r.api, applied.ChangeID, r.timeout); err != nil {
+		return applied, fmt.Errorf("shift to %s: applied as change %s, not yet INSYNC: %w", to, applied.ChangeID, err)
 	}
-	report.ID = id
+	report.ID = applied.ChangeID
 	r.env.Report(report)
-	return id, nil
+	return applied, nil
 }
 
 // shiftNote warns about what Route 53 does beyond the weights at this

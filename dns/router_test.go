@@ -28,8 +28,10 @@ func TestShift(t *testing.T) {
 	for _, to := range []migration.Split{migration.GreenPercent(10), migration.GreenPercent(50), {Blue: 0, Green: 255}, migration.AllBlue} {
 		cloud.ResetCalls()
 		start := cloud.Clock().Now()
-		id, err := r.Shift(ctx, to)
+		applied, err := r.Shift(ctx, to)
 		require.NoError(t, err)
+		id := applied.ChangeID
+		assert.Equal(t, to, applied.Split, "Shift returns the split applied")
 		assert.Equal(t, []string{"ChangeResourceRecordSets"}, writeOps(cloud), "one batch for every service name")
 		assert.Equal(t, to, weights(cloud, zone.ID, web))
 		assert.Equal(t, to, weights(cloud, zone.ID, api))
@@ -212,7 +214,8 @@ func TestShiftSyncTimeout(t *testing.T) {
 	r, err := dns.NewRouter(env, cloud.Route53(), zone.ID, spec, dns.WithSyncTimeout(20*time.Second))
 	require.NoError(t, err)
 	start := cloud.Clock().Now()
-	id, err := r.Shift(ctx, migration.GreenPercent(10))
+	applied, err := r.Shift(ctx, migration.GreenPercent(10))
+	id := applied.ChangeID
 	require.ErrorIs(t, err, awsx.ErrTimeout)
 	assert.ErrorContains(t, err, "applied as change "+id+", not yet INSYNC")
 	require.NotEmpty(t, id, "the change ID comes back with the error, to be followed up")
@@ -283,9 +286,10 @@ func TestShiftDryRunAndNotes(t *testing.T) {
 	r, err := dns.NewRouter(env, cloud.Route53(), zone.ID, spec, dns.AllowBothZero())
 	require.NoError(t, err)
 	cloud.ResetCalls()
-	id, err := r.Shift(ctx, migration.GreenPercent(100))
+	applied, err := r.Shift(ctx, migration.GreenPercent(100))
 	require.NoError(t, err)
-	assert.True(t, migration.IsPending(id))
+	assert.True(t, migration.IsPending(applied.ChangeID))
+	assert.Equal(t, migration.GreenPercent(100), applied.Split)
 	assert.Empty(t, cloud.Calls(), "a dry-run shift calls nothing")
 	require.Len(t, report.Changes(), 1)
 	c := report.Changes()[0]

@@ -29,6 +29,13 @@ func GreenPercent(percent int) Split { return Split{Blue: 100 - percent, Green: 
 // AllBlue is the rollback split: everything on-premises.
 var AllBlue = Split{Blue: 100, Green: 0}
 
+// Shifted is a traffic shift that took effect: the split the records now
+// hold and the Route 53 change that set it.
+type Shifted struct {
+	Split    Split  `json:"split"`
+	ChangeID string `json:"changeId"`
+}
+
 // GreenShare returns green's share of traffic in percent (0..100). The
 // both-zero split is reported as 50: Route 53 then answers with every
 // record equally.

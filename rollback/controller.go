@@ -570,17 +570,20 @@ func (c *Controller) checkGates(ctx context.Context) ([]string, error) {
 // opens (INSYNC + RecordTTL).
 func (c *Controller) shift(ctx context.Context, i int, step Step) (time.Time, error) {
 	to := migration.GreenPercent(step.Green)
-	var changeID string
+	var applied migration.Shifted
 	err := c.Env.Retry(ctx, []string{"PriorRequestNotComplete"}, func(ctx context.Context) error {
-		id, err := c.Router.Shift(ctx, to)
-		changeID = id
+		var err error
+		applied, err = c.Router.Shift(ctx, to)
 		return err
 	})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("cutover: shift to %s: %w", to, err)
 	}
-	insync := c.Env.Now()
-	if err := c.Store.RecordSplit(ctx, to, changeID); err != nil {
+	insync, changeID := c.Env.Now(), applied.ChangeID
+	if applied.Split != to {
+		return time.Time{}, fmt.Errorf("cutover: shift to %s: the router applied %s (change %s)", to, applied.Split, changeID)
+	}
+	if err := c.Store.RecordSplit(ctx, applied.Split, changeID); err != nil {
 		return time.Time{}, fmt.Errorf("cutover: record split: %w", err)
 	}
 	windowOpen := insync.Add(c.Gates.RecordTTL)

@@ -507,6 +507,17 @@ func TestControllerRefuses(t *testing.T) {
 	}
 }
 
+// A router that applies another split than asked is an error: the run
+// stops before recording a split or baking it.
+func TestControllerRouterMisapplies(t *testing.T) {
+	s := newScenario(t, nil)
+	s.router.misapply = &migration.Split{Blue: 50, Green: 50}
+	err := s.c.Run(context.Background(), schedule)
+	require.ErrorContains(t, err, "shift to blue 90 / green 10: the router applied blue 50 / green 50")
+	assert.Empty(t, s.eventsOf(rollback.EventDecision), "nothing baked")
+	assert.Empty(t, s.store.splits, "no split recorded")
+}
+
 func TestControllerRetryAfterRollback(t *testing.T) {
 	s := newScenario(t, nil)
 	s.store.phase = migration.PhaseRolledBack

@@ -13,9 +13,9 @@ import (
 // Router moves traffic between blue and green (dns.Router implements it).
 type Router interface {
 	// Shift sets the weights of every record to to in one change batch
-	// and returns once Route 53 reports the change INSYNC, with its change
-	// ID.
-	Shift(ctx context.Context, to migration.Split) (changeID string, err error)
+	// and returns once Route 53 reports the change INSYNC, with the split
+	// applied and its change ID.
+	Shift(ctx context.Context, to migration.Split) (migration.Shifted, error)
 	// Weights returns the current split.
 	Weights(ctx context.Context) (migration.Split, error)
 }

@@ -181,16 +181,20 @@ func (x *Executor) Rollback(ctx context.Context, req Request) (Result, error) {
 // toBlue shifts every record to blue, retrying PriorRequestNotComplete
 // (another change of the zone still propagating) on the env clock.
 func (x *Executor) toBlue(ctx context.Context) (string, error) {
-	var changeID string
+	var applied migration.Shifted
 	err := x.Env.Retry(ctx, []string{"PriorRequestNotComplete"}, func(ctx context.Context) error {
-		id, err := x.Router.Shift(ctx, migration.AllBlue)
-		changeID = id
+		var err error
+		applied, err = x.Router.Shift(ctx, migration.AllBlue)
 		return err
 	})
 	if err != nil {
 		return "", err
 	}
-	if err := x.Store.RecordSplit(ctx, migration.AllBlue, changeID); err != nil {
+	changeID := applied.ChangeID
+	if applied.Split != migration.AllBlue {
+		return changeID, fmt.Errorf("the router applied %s, not %s (change %s)", applied.Split, migration.AllBlue, changeID)
+	}
+	if err := x.Store.RecordSplit(ctx, applied.Split, changeID); err != nil {
 		return changeID, fmt.Errorf("record split: %w", err)
 	}
 	return changeID, nil

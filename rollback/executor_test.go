@@ -179,3 +179,15 @@ func TestExecutorConcurrentTriggers(t *testing.T) {
 	w, _ := f.router.Weights(ctx)
 	assert.Equal(t, migration.AllBlue, w)
 }
+
+// A router that applies another split than blue is an error: no
+// transition, no split recorded, no notification.
+func TestExecutorRouterMisapplies(t *testing.T) {
+	f := newExecutorFixture(migration.PhaseCuttingOver)
+	f.router.misapply = &migration.Split{Blue: 50, Green: 50}
+	_, err := f.x.Rollback(context.Background(), rollback.Request{Reason: "5xx"})
+	require.ErrorContains(t, err, "the router applied blue 50 / green 50, not blue 100 / green 0")
+	assert.Equal(t, migration.PhaseCuttingOver, f.store.current())
+	assert.Empty(t, f.store.splits)
+	assert.Empty(t, f.notifier.sent)
+}

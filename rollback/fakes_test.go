@@ -163,13 +163,14 @@ type fakeRouter struct {
 	barrier   *sync.WaitGroup // when set, Shift waits until every party arrived
 	attempts  int
 	accepted  func(to migration.Split) // when set, called once a change is accepted, before INSYNC
+	misapply  *migration.Split         // when set, every shift applies this split instead
 }
 
 func newRouter(clock migration.Clock) *fakeRouter {
 	return &fakeRouter{clock: clock, insync: 40 * time.Second, split: migration.AllBlue}
 }
 
-func (r *fakeRouter) Shift(ctx context.Context, to migration.Split) (string, error) {
+func (r *fakeRouter) Shift(ctx context.Context, to migration.Split) (migration.Shifted, error) {
 	if b := r.barrier; b != nil {
 		b.Done()
 		b.Wait()
@@ -179,10 +180,13 @@ func (r *fakeRouter) Shift(ctx context.Context, to migration.Split) (string, err
 	if r.failPrior > 0 {
 		r.failPrior--
 		r.mu.Unlock()
-		return "", fmt.Errorf("change record sets: %w", &smithy.GenericAPIError{Code: "PriorRequestNotComplete", Message: "The request was rejected because Route 53 was still processing a prior request."})
+		return migration.Shifted{}, fmt.Errorf("change record sets: %w", &smithy.GenericAPIError{Code: "PriorRequestNotComplete", Message: "The request was rejected because Route 53 was still processing a prior request."})
 	}
 	r.seq++
 	id := fmt.Sprintf("C%04d", r.seq)
+	if r.misapply != nil {
+		to = *r.misapply
+	}
 	r.split = to
 	accepted := r.accepted
 	r.mu.Unlock()
@@ -191,13 +195,13 @@ func (r *fakeRouter) Shift(ctx context.Context, to migration.Split) (string, err
 	}
 	select { // wait for INSYNC
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return migration.Shifted{ChangeID: id}, ctx.Err()
 	case <-r.clock.After(r.insync):
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.shifts = append(r.shifts, shiftRec{To: to, ChangeID: id, At: r.clock.Now()})
-	return id, nil
+	return migration.Shifted{Split: to, ChangeID: id}, nil
 }
 
 func (r *fakeRouter) Weights(context.Context) (migration.Split, error) {
