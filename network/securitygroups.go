@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -47,6 +48,8 @@ const anywhere = "0.0.0.0/0"
 //	db:  in  DBPort   from app, dms;  no egress
 //	dms: out OnPremDBPort to OnPremCIDR (the source database)
 //	     out DBPort   to   db;  out 443 to 0.0.0.0/0 (Secrets Manager, DMS)
+//	     out tcp+udp 53 to each of DNSServers, when set (the on-premises
+//	     DNS servers that resolve the source database's host name)
 //	replication: in 1500 from OnPremCIDR (MGN agents stream disk data to the
 //	     replication servers); out 443 to 0.0.0.0/0 (MGN and S3 endpoints)
 //
@@ -69,10 +72,15 @@ type SecurityGroupsSpec struct {
 	// file share (EFS mount targets) in that block: TCP 2049 out. The
 	// share's own group decides who may connect in.
 	FileShareCIDR string
+	// DNSServers, when set, are the on-premises DNS servers the DMS
+	// replication instance asks for the source database's host name
+	// (dms.InstanceSpec.DNSNameServers): IPv4 addresses inside OnPremCIDR,
+	// opened for DNS (TCP and UDP 53) from the DMS group only.
+	DNSServers []string
 }
 
 // Validate checks the spec: CIDRs well formed, ports 1..65535, the
-// on-premises block not "anywhere".
+// on-premises block not "anywhere", DNS servers on-premises.
 func (s SecurityGroupsSpec) Validate() error {
 	errs := []error{checkID("securityGroups.vpcId", s.VPCID, "vpc-")}
 	if p, err := parseCIDR("securityGroups.onPremCidr", s.OnPremCIDR); err != nil {
@@ -91,6 +99,18 @@ func (s SecurityGroupsSpec) Validate() error {
 	for i, c := range s.PublicWebCIDRs {
 		if _, err := parseCIDR(fmt.Sprintf("securityGroups.publicWebCidrs[%d]", i), c); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	onPrem, _ := netip.ParsePrefix(s.OnPremCIDR)
+	for i, d := range s.DNSServers {
+		field := fmt.Sprintf("securityGroups.dnsServers[%d]", i)
+		switch ip, err := netip.ParseAddr(d); {
+		case err != nil || !ip.Is4():
+			errs = append(errs, fmt.Errorf("%s: %q is not an IPv4 address", field, d))
+		case onPrem.IsValid() && !onPrem.Contains(ip):
+			errs = append(errs, fmt.Errorf("%s: %s is outside the on-premises network %s", field, d, s.OnPremCIDR))
+		case slices.Contains(s.DNSServers[:i], d):
+			errs = append(errs, fmt.Errorf("%s: %s is listed twice", field, d))
 		}
 	}
 	if s.FileShareCIDR != "" {
@@ -144,7 +164,17 @@ func (r rule) String() string {
 }
 
 func tcp(port int, peer string, egress bool, desc string) rule {
-	r := rule{Egress: egress, Proto: "tcp", From: int32(port), To: int32(port), Desc: desc}
+	return portRule("tcp", port, peer, egress, desc)
+}
+
+func udp(port int, peer string, egress bool, desc string) rule {
+	return portRule("udp", port, peer, egress, desc)
+}
+
+// portRule is a rule for one port of proto with a peer that is a CIDR
+// (it holds a "/") or a group role.
+func portRule(proto string, port int, peer string, egress bool, desc string) rule {
+	r := rule{Egress: egress, Proto: proto, From: int32(port), To: int32(port), Desc: desc}
 	if strings.Contains(peer, "/") {
 		r.CIDR = peer
 	} else {
@@ -168,20 +198,25 @@ func (s SecurityGroupsSpec) groups(env migration.Env) []groupSpec {
 	if s.FileShareCIDR != "" {
 		app = append(app, tcp(nfsPort, s.FileShareCIDR, true, "to the NFS file share"))
 	}
+	dms := []rule{tcp(s.OnPremDBPort, s.OnPremCIDR, true, "to the on-premises source database"), tcp(s.DBPort, "db", true, "to the target database"), tcp(443, anywhere, true, "Secrets Manager and DMS APIs")}
+	for _, d := range s.DNSServers {
+		dms = append(dms, udp(dnsPort, d+"/32", true, "on-premises DNS"), tcp(dnsPort, d+"/32", true, "on-premises DNS"))
+	}
 	return []groupSpec{
 		{role: "web", name: env.Name("sg-web"), desc: "cutover web tier load balancer", rules: web},
 		{role: "app", name: env.Name("sg-app"), desc: "cutover application servers", rules: app},
 		{role: "db", name: env.Name("sg-db"), desc: "cutover target database", rules: []rule{
 			tcp(s.DBPort, "app", false, "from the application servers"), tcp(s.DBPort, "dms", false, "from DMS (full load, CDC, reverse CDC)"),
 		}},
-		{role: "dms", name: env.Name("sg-dms"), desc: "cutover DMS replication instance", rules: []rule{
-			tcp(s.OnPremDBPort, s.OnPremCIDR, true, "to the on-premises source database"), tcp(s.DBPort, "db", true, "to the target database"), tcp(443, anywhere, true, "Secrets Manager and DMS APIs"),
-		}},
+		{role: "dms", name: env.Name("sg-dms"), desc: "cutover DMS replication instance", rules: dms},
 		{role: "replication", name: env.Name("sg-replication"), desc: "cutover MGN replication servers", rules: []rule{
 			tcp(mgnReplicationPort, s.OnPremCIDR, false, "MGN agents on the source servers"), tcp(443, anywhere, true, "MGN and S3 endpoints"),
 		}},
 	}
 }
+
+// dnsPort is DNS's port, over UDP and TCP.
+const dnsPort = 53
 
 // nfsPort is NFS's TCP port (EFS mount targets).
 const nfsPort = 2049

@@ -98,6 +98,18 @@ func TestEnsureSecurityGroups(t *testing.T) {
 			},
 		},
 		{
+			name: "on-premises DNS servers open DNS out from the DMS group only", setup: ensureOnce,
+			mod:  func(_ *fx, s *network.SecurityGroupsSpec) { s.DNSServers = []string{"192.168.0.53", "192.168.1.53"} },
+			want: want(update, noop, noop, noop, noop), wantWrites: map[string]int{"AuthorizeSecurityGroupEgress": 1},
+			check: func(t *testing.T, f *fx) {
+				dms := rulesOf(t, f, f.sgs.DMS)
+				for _, r := range []string{"out udp/53 192.168.0.53/32", "out tcp/53 192.168.0.53/32", "out udp/53 192.168.1.53/32", "out tcp/53 192.168.1.53/32"} {
+					assert.Contains(t, dms, r)
+				}
+				assert.NotContains(t, rulesOf(t, f, f.sgs.App), "out udp/53 192.168.0.53/32")
+			},
+		},
+		{
 			name: "groups in another VPC are refused", setup: ensureOnce,
 			mod:     func(_ *fx, s *network.SecurityGroupsSpec) { s.VPCID = "vpc-0ffffffffffffffff" },
 			wantErr: "vpc is immutable",
