@@ -157,13 +157,19 @@ func (s Spec) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	for _, e := range s.EndpointSpecs(o) {
-		if err := e.Validate(); err != nil {
-			errs = append(errs, err)
-		}
-	}
 	if err := checkSecretARN(s.Source.SecretARN); err != nil {
 		errs = append(errs, fmt.Errorf("dms.source.secretArn: %w", err))
+	}
+	for _, f := range []struct{ path, name string }{{"dms.source.databaseName", s.Source.DatabaseName}, {"dms.target.databaseName", s.Target.DatabaseName}} {
+		if err := checkIdentifier(f.name); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.path, err))
+		}
+	}
+	if p := s.Source.PluginName; p != "" && p != "pglogical" && p != "test_decoding" {
+		errs = append(errs, fmt.Errorf("dms.source.pluginName: %q must be pglogical, test_decoding or empty", p))
+	}
+	if n := s.Source.SlotName; n != "" && !slotNameRe.MatchString(n) {
+		errs = append(errs, fmt.Errorf("dms.source.slotName: %q is not a replication slot name (lower-case letters, digits, underscores, at most 63)", n))
 	}
 	if s.sourceMajor() < 10 || s.sourceMajor() > 17 {
 		errs = append(errs, fmt.Errorf("dms.source.major: PostgreSQL %d is not a supported source", s.sourceMajor()))
@@ -188,6 +194,17 @@ func (s Spec) Validate() error {
 		for _, v := range []interface{ Validate() error }{s.DBSubnetGroupSpec(), s.ParameterGroupSpec(), s.TargetDBSpec(o), s.TargetSecretSpec(o)} {
 			if err := v.Validate(); err != nil {
 				errs = append(errs, err)
+			}
+		}
+	}
+	// The four endpoints are built from the fields checked above; their
+	// own checks are a net for what those miss, named by endpoint, and
+	// run only when the spec is otherwise valid so that one bad field is
+	// reported once, under its own path.
+	if len(errs) == 0 {
+		for _, e := range s.EndpointSpecs(o) {
+			if err := e.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("dms endpoint %s: %w", e.Name, err))
 			}
 		}
 	}

@@ -153,6 +153,10 @@ func TestValidation(t *testing.T) {
 			return dms.DeleteTargetSecret(ctx, env, f.cloud.SecretsManager(), dms.TargetSecretSpec{RecoveryWindowDays: 3})
 		}, "recoveryWindowDays"},
 		{"source size of the whole stack", stack(func(s *dms.Spec) { s.SourceSizeGB = 0 }), "dms.sourceSizeGb: required"},
+		{"source database name of the whole stack", stack(func(s *dms.Spec) { s.Source.DatabaseName = "" }), "dms.source.databaseName: required"},
+		{"target database name of the whole stack", stack(func(s *dms.Spec) { s.Target.DatabaseName = "two words" }), `dms.target.databaseName: "two words" is not a PostgreSQL identifier`},
+		{"source decoding plugin of the whole stack", stack(func(s *dms.Spec) { s.Source.PluginName = "wal2json" }), "dms.source.pluginName"},
+		{"source slot of the whole stack", stack(func(s *dms.Spec) { s.Source.SlotName = "Slot-1" }), "dms.source.slotName"},
 		{"existing target of an old major", stack(func(s *dms.Spec) {
 			s.Target.Existing = &dms.ExistingTarget{SecretARN: goodSecretARN, Major: 13}
 		}), "dms.target.existing.major"},
@@ -184,4 +188,15 @@ func TestTableSelection(t *testing.T) {
 		`{"rule-type":"selection","rule-id":"3","rule-name":"exclude-3","object-locator":{"schema-name":"public","table-name":"tmp[_]cache"},"rule-action":"exclude","filters":[]},`+
 		`{"rule-type":"selection","rule-id":"4","rule-name":"exclude-dms-control-tables","object-locator":{"schema-name":"%","table-name":"awsdms[_]%"},"rule-action":"exclude","filters":[]}]}`,
 		ok[2].MappingsJSON())
+}
+
+// One bad field of the stack's spec is one error under its own path, not
+// one per endpoint built from it.
+func TestSpecValidateReportsAFieldOnce(t *testing.T) {
+	f := newFixture(t)
+	spec := f.spec()
+	spec.Source.DatabaseName = ""
+	err := spec.Validate()
+	require.Error(t, err)
+	assert.Equal(t, "dms.source.databaseName: required", err.Error())
 }
