@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cutoverkit/cutover/internal/awsx"
 )
@@ -97,25 +99,47 @@ func (e Env) Validate() error {
 	if !accountRe.MatchString(e.Account) {
 		errs = append(errs, fmt.Errorf("env.account: %q is not a 12-digit AWS account ID", e.Account))
 	}
-	if len(e.Project) > 256 {
-		errs = append(errs, errors.New("env.project: at most 256 characters"))
+	if err := checkTagValue(e.Project); err != nil {
+		errs = append(errs, fmt.Errorf("env.project: %w", err))
 	}
-	for k, v := range e.UserTags {
+	for _, k := range slices.Sorted(maps.Keys(e.UserTags)) {
+		v := e.UserTags[k]
 		switch {
-		case k == "" || len(k) > 128:
+		case k == "" || utf8.RuneCountInString(k) > 128:
 			errs = append(errs, fmt.Errorf("env.tags: key %q must be 1..128 characters", k))
-		case len(v) > 256:
-			errs = append(errs, fmt.Errorf("env.tags[%s]: value must be at most 256 characters", k))
+		case !tagCharsRe.MatchString(k):
+			errs = append(errs, fmt.Errorf("env.tags: key %q: %s", k, tagCharsRule))
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
 			errs = append(errs, fmt.Errorf("env.tags: key %q: the aws: prefix is reserved by AWS", k))
 		case strings.HasPrefix(k, "cutover:") || k == TagEnvironment || k == TagProject || k == TagManagedBy:
 			errs = append(errs, fmt.Errorf("env.tags: key %q is set by the library and cannot be overridden", k))
+		}
+		if err := checkTagValue(v); err != nil {
+			errs = append(errs, fmt.Errorf("env.tags[%s]: %w", k, err))
 		}
 	}
 	if n := len(e.Tags()) + 1; n > maxTags { // +1: the Name tag
 		errs = append(errs, fmt.Errorf("env.tags: %d tags with the library's and Name; AWS allows at most %d per resource", n, maxTags))
 	}
 	return errors.Join(errs...)
+}
+
+// tagCharsRe is what AWS accepts in tag keys and values across the
+// services the library tags: letters, digits and spaces in any script,
+// and _ . : / = + - @.
+var tagCharsRe = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+
+const tagCharsRule = "only letters, digits, spaces and _ . : / = + - @ are allowed in AWS tags"
+
+// checkTagValue checks a tag value: at most 256 characters of tagCharsRe.
+func checkTagValue(v string) error {
+	switch {
+	case utf8.RuneCountInString(v) > 256:
+		return errors.New("at most 256 characters")
+	case !tagCharsRe.MatchString(v):
+		return fmt.Errorf("%q: %s", v, tagCharsRule)
+	}
+	return nil
 }
 
 // Name returns the name of a resource of the given type in this env:
