@@ -66,11 +66,14 @@
 //
 // EnsureTask never starts a task. Start starts the forward task with the
 // start type its history calls for (start-replication first,
-// resume-processing after); at cutover SwitchToReverse stops the forward
-// task and starts the reverse one fresh; StartReverse is the rollback
-// executor's idempotent "make sure the reverse task runs", resuming from
-// its checkpoint. Running both directions at once would echo every change
-// back, so StartReverse refuses while the forward task runs.
+// resume-processing after); at cutover SwitchToReverse freezes the
+// source's application writes through a Fence (PostgresFence for the real
+// on-premises PostgreSQL), waits until the forward task has confirmed
+// them, stops it and starts the reverse one fresh; StartReverse is the
+// rollback executor's idempotent "make sure the reverse task runs",
+// resuming from its checkpoint. Running both directions at once would
+// echo every change back, so StartReverse refuses while the forward task
+// runs.
 //
 // After a rollback the on-premises database holds the writes the reverse
 // task applied; before cutting over again, reload the forward task

@@ -3,21 +3,18 @@ package validate
 import (
 	"cmp"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cutoverkit/cutover/internal/pgdial"
 	"github.com/cutoverkit/cutover/migration"
 )
 
@@ -183,36 +180,11 @@ func describeStats(s, d tableStats, checksums bool) string {
 }
 
 // connect opens a verify-full TLS connection with the secret's
-// credentials. The configuration is built field by field, never from a
-// connection string holding the password.
+// credentials (see pgdial), in read-only sessions.
 func connect(ctx context.Context, secrets SecretsAPI, e PostgresEndpoint, side string) (*pgx.Conn, error) {
-	out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(e.SecretARN)})
-	if err != nil {
-		return nil, fmt.Errorf("%s: read secret %s: %w", side, e.SecretARN, err)
-	}
-	var cred struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-	}
-	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &cred); err != nil || cred.Username == "" || cred.Password == "" {
-		return nil, fmt.Errorf("%s: secret %s does not hold a JSON username and password", side, e.SecretARN)
-	}
-	// Host, port and database are checked against strict patterns, so
-	// this string holds no quoting; the credentials and TLS are set below.
-	cfg, err := pgx.ParseConfig("host=" + e.Host + " port=" + strconv.Itoa(cmp.Or(e.Port, 5432)) + " dbname=" + e.Database + " sslmode=verify-full")
+	conn, err := pgdial.Dial(ctx, secrets, pgdial.Endpoint(e), map[string]string{"application_name": "cutover-validate", "default_transaction_read_only": "on"})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", side, err)
-	}
-	cfg.User, cfg.Password = cred.Username, cred.Password
-	cfg.TLSConfig = &tls.Config{ServerName: e.Host, RootCAs: e.RootCAs, MinVersion: tls.VersionTLS12}
-	cfg.Fallbacks = nil // no plaintext or unverified fallback, whatever the environment says
-	cfg.RuntimeParams = map[string]string{"application_name": "cutover-validate", "default_transaction_read_only": "on"}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = 15 * time.Second
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: connect to %s:%d/%s: %s", side, e.Host, cmp.Or(e.Port, 5432), e.Database, Redact(strings.ReplaceAll(err.Error(), cred.Password, "[REDACTED]")))
 	}
 	return conn, nil
 }
