@@ -3,7 +3,6 @@ package dms
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -124,43 +123,23 @@ const (
 )
 
 func dmsTags(m map[string]string) []dmstypes.Tag {
-	out := make([]dmstypes.Tag, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, dmstypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return awsx.Tags(m, func(k, v *string) dmstypes.Tag { return dmstypes.Tag{Key: k, Value: v} })
 }
 
 func rdsTags(m map[string]string) []rdstypes.Tag {
-	out := make([]rdstypes.Tag, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, rdstypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return awsx.Tags(m, func(k, v *string) rdstypes.Tag { return rdstypes.Tag{Key: k, Value: v} })
 }
 
 func smTags(m map[string]string) []smtypes.Tag {
-	out := make([]smtypes.Tag, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, smtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return awsx.Tags(m, func(k, v *string) smtypes.Tag { return smtypes.Tag{Key: k, Value: v} })
 }
 
 func fromRDSTags(tags []rdstypes.Tag) map[string]string {
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return awsx.TagMap(tags, func(t rdstypes.Tag) (*string, *string) { return t.Key, t.Value })
 }
 
 func fromSMTags(tags []smtypes.Tag) map[string]string {
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return awsx.TagMap(tags, func(t smtypes.Tag) (*string, *string) { return t.Key, t.Value })
 }
 
 // dmsTagsOf reads a DMS resource's tags.

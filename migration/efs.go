@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -520,19 +519,11 @@ func lookupFileSystem(ctx context.Context, env Env, api EFSAPI) (*efstypes.FileS
 }
 
 func efsTagMap(tags []efstypes.Tag) map[string]string {
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return awsx.TagMap(tags, func(t efstypes.Tag) (*string, *string) { return t.Key, t.Value })
 }
 
 func efsTags(m map[string]string) []efstypes.Tag {
-	out := make([]efstypes.Tag, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, efstypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return awsx.Tags(m, func(k, v *string) efstypes.Tag { return efstypes.Tag{Key: k, Value: v} })
 }
 
 func createFileSystem(ctx context.Context, env Env, api EFSAPI, spec FileSystemSpec, name string) (*efstypes.FileSystemDescription, error) {

@@ -64,7 +64,9 @@ func TestEnvValidateOtherFields(t *testing.T) {
 		{"tag key with a bang", func(e *migration.Env) { e.UserTags = map[string]string{"team!": "x"} }, `env.tags: key "team!": only letters, digits, spaces and _ . : / = + - @`},
 		{"tag value with a control character", func(e *migration.Env) { e.UserTags = map[string]string{"team": "a\tb"} }, `env.tags[team]: "a\tb": only letters`},
 		{"tag value with a comma", func(e *migration.Env) { e.UserTags = map[string]string{"team": "a,b"} }, `env.tags[team]: "a,b"`},
-		{"tag characters AWS allows", func(e *migration.Env) { e.UserTags = map[string]string{"cost-center/owner": "ops@bank.example +1 = x_y.z:é"} }, ""},
+		{"tag characters AWS allows", func(e *migration.Env) {
+			e.UserTags = map[string]string{"cost-center/owner": "ops@bank.example +1 = x_y.z:é"}
+		}, ""},
 		{"project with a bang", func(e *migration.Env) { e.Project = "monolith!" }, `env.project: "monolith!": only letters`},
 		{"long project", func(e *migration.Env) { e.Project = strings.Repeat("p", 257) }, "env.project: at most 256"},
 		{"too many tags", func(e *migration.Env) {

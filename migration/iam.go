@@ -476,17 +476,9 @@ func deleteRole(ctx context.Context, env Env, api IAMAPI, spec RoleSpec) error {
 }
 
 func iamTags(m map[string]string) []iamtypes.Tag {
-	out := make([]iamtypes.Tag, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, iamtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return awsx.Tags(m, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
 }
 
 func fromIAMTags(tags []iamtypes.Tag) map[string]string {
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return awsx.TagMap(tags, func(t iamtypes.Tag) (*string, *string) { return t.Key, t.Value })
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -348,17 +347,9 @@ func DeleteKey(ctx context.Context, env Env, api KMSAPI, spec KeySpec) error {
 }
 
 func kmsTags(m map[string]string) []kmstypes.Tag {
-	out := make([]kmstypes.Tag, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, kmstypes.Tag{TagKey: aws.String(k), TagValue: aws.String(m[k])})
-	}
-	return out
+	return awsx.Tags(m, func(k, v *string) kmstypes.Tag { return kmstypes.Tag{TagKey: k, TagValue: v} })
 }
 
 func fromKMSTags(tags []kmstypes.Tag) map[string]string {
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[aws.ToString(t.TagKey)] = aws.ToString(t.TagValue)
-	}
-	return m
+	return awsx.TagMap(tags, func(t kmstypes.Tag) (*string, *string) { return t.TagKey, t.TagValue })
 }

@@ -260,19 +260,11 @@ func vifARN(env migration.Env, id string) string {
 }
 
 func dxTags(m map[string]string) []dxtypes.Tag {
-	var out []dxtypes.Tag
-	for _, k := range slices.Sorted(mapKeys(m)) {
-		out = append(out, dxtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return awsx.Tags(m, func(k, v *string) dxtypes.Tag { return dxtypes.Tag{Key: k, Value: v} })
 }
 
 func fromDXTags(tags []dxtypes.Tag) map[string]string {
-	m := map[string]string{}
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return awsx.TagMap(tags, func(t dxtypes.Tag) (*string, *string) { return t.Key, t.Value })
 }
 
 // findDXGateway returns the env's live gateway (by name and ownership

@@ -138,11 +138,7 @@ func metricAlarmInput(env migration.Env, spec AlarmSpec) *cloudwatch.PutMetricAl
 }
 
 func cwTags(m map[string]string) []types.Tag {
-	var out []types.Tag
-	for _, k := range sortedKeys(m) {
-		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return awsx.Tags(m, func(k, v *string) types.Tag { return types.Tag{Key: k, Value: v} })
 }
 
 // alarmConfig is the comparable configuration of a metric alarm.

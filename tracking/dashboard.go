@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/netip"
 	"reflect"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +23,8 @@ type DashboardAPI interface {
 	GetDashboard(context.Context, *cloudwatch.GetDashboardInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetDashboardOutput, error)
 	PutDashboard(context.Context, *cloudwatch.PutDashboardInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutDashboardOutput, error)
 	DeleteDashboards(context.Context, *cloudwatch.DeleteDashboardsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DeleteDashboardsOutput, error)
+	ListTagsForResource(context.Context, *cloudwatch.ListTagsForResourceInput, ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
+	TagResource(context.Context, *cloudwatch.TagResourceInput, ...func(*cloudwatch.Options)) (*cloudwatch.TagResourceOutput, error)
 }
 
 // KindDashboard is the Change kind of the dashboard.
@@ -416,11 +416,14 @@ func dashboardARN(env migration.Env, name string) string {
 }
 
 // EnsureDashboard makes the env's dashboard "migration-<suffix>" exist
-// with the body BuildDashboard(env, spec). A missing dashboard is created
-// with the env's tags; an existing one is rewritten only when its body
-// differs (compared as JSON, not as text). A dashboard of that name that
-// lacks the env's ownership marker is refused, never overwritten. Dry
-// run: reads only.
+// with the body BuildDashboard(env, spec) and the env's tags. A missing
+// dashboard is created with them; on an existing one the body is
+// rewritten only when it differs (compared as JSON, not as text) and
+// missing tags are added with TagResource (PutDashboard ignores tags on
+// an update). A dashboard of that name that lacks the env's ownership
+// marker in its body is refused, never overwritten: the marker, not a
+// tag, is the ownership proof, as it is part of what the env writes.
+// Dry run: reads only.
 func EnsureDashboard(ctx context.Context, env migration.Env, api DashboardAPI, spec DashboardSpec) (Dashboard, error) {
 	name := DashboardName(env)
 	if err := migration.Validate(env, spec); err != nil {
@@ -468,7 +471,17 @@ func ensureDashboard(ctx context.Context, env migration.Env, api DashboardAPI, s
 	if a := aws.ToString(out.DashboardArn); a != "" {
 		arn = a
 	}
+	tags, err := api.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(arn)})
+	if err != nil {
+		return Dashboard{}, fmt.Errorf("list tags: %w", err)
+	}
 	var c migration.Converge
+	c.Tags(awsx.TagMap(tags.Tags, func(t cwtypes.Tag) (*string, *string) { return t.Key, t.Value }), env.NameTags(name), func(missing map[string]string) error {
+		if _, err := api.TagResource(ctx, &cloudwatch.TagResourceInput{ResourceARN: aws.String(arn), Tags: cwTags(missing)}); err != nil {
+			return fmt.Errorf("tag: %w", err)
+		}
+		return nil
+	})
 	if !sameJSON(have, text) {
 		var old struct {
 			Widgets []json.RawMessage `json:"widgets"`
@@ -526,9 +539,5 @@ func DeleteDashboard(ctx context.Context, env migration.Env, api DashboardAPI, s
 }
 
 func cwTags(m map[string]string) []cwtypes.Tag {
-	out := make([]cwtypes.Tag, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, cwtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return awsx.Tags(m, func(k, v *string) cwtypes.Tag { return cwtypes.Tag{Key: k, Value: v} })
 }

@@ -209,6 +209,7 @@ func TestEnsureDashboard(t *testing.T) {
 			return s
 		}(), wantAction: migration.ActionUpdate, wantWrites: []string{"PutDashboard"}},
 		{name: "a reformatted but equal body is not rewritten", setup: func(t *testing.T, env migration.Env, cloud *fakecloud.Cloud) {
+			ensured(t, env, cloud)
 			text, err := tracking.BuildDashboard(env, dashSpec).JSON()
 			require.NoError(t, err)
 			var v any
@@ -218,6 +219,11 @@ func TestEnsureDashboard(t *testing.T) {
 			_, err = cloud.CloudWatch().PutDashboard(ctx, &cloudwatch.PutDashboardInput{DashboardName: aws.String("migration-dev"), DashboardBody: aws.String(string(pretty))})
 			require.NoError(t, err)
 		}, spec: dashSpec, wantAction: migration.ActionNoop},
+		{name: "a removed tag is put back", setup: func(t *testing.T, env migration.Env, cloud *fakecloud.Cloud) {
+			ensured(t, env, cloud)
+			_, err := cloud.CloudWatch().UntagResource(ctx, &cloudwatch.UntagResourceInput{ResourceARN: aws.String("arn:aws:cloudwatch::123456789012:dashboard/migration-dev"), TagKeys: []string{"Project"}})
+			require.NoError(t, err)
+		}, spec: dashSpec, wantAction: migration.ActionUpdate, wantWrites: []string{"TagResource"}},
 		{name: "dry run reports create and writes nothing", spec: dashSpec, dryRun: true, wantAction: migration.ActionCreate},
 		{name: "dry run reports the update and writes nothing", setup: ensured, spec: tracking.DashboardSpec{}, dryRun: true, wantAction: migration.ActionUpdate},
 		{name: "someone else's dashboard of that name is refused", setup: func(t *testing.T, env migration.Env, cloud *fakecloud.Cloud) {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/mail"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -398,17 +396,9 @@ func DeleteTopic(ctx context.Context, env migration.Env, api TopicAPI, spec Topi
 }
 
 func snsTags(m map[string]string) []snstypes.Tag {
-	out := make([]snstypes.Tag, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, snstypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return awsx.Tags(m, func(k, v *string) snstypes.Tag { return snstypes.Tag{Key: k, Value: v} })
 }
 
 func fromSNSTags(tags []snstypes.Tag) map[string]string {
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return awsx.TagMap(tags, func(t snstypes.Tag) (*string, *string) { return t.Key, t.Value })
 }

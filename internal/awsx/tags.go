@@ -29,14 +29,31 @@ func OwnedFilters(ownerKey, ownerValue, name string) []ec2types.Filter {
 	return f
 }
 
-// EC2Tags converts a tag map to EC2 tags, sorted by key so requests and
-// call logs are deterministic.
-func EC2Tags(tags map[string]string) []ec2types.Tag {
-	out := make([]ec2types.Tag, 0, len(tags))
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+// Tags converts a tag map to a service's tag list, sorted by key so
+// requests and call logs are deterministic; tag builds one of the
+// service's Tag values (each SDK module has its own type).
+func Tags[T any](m map[string]string, tag func(key, value *string) T) []T {
+	out := make([]T, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, tag(aws.String(k), aws.String(m[k])))
 	}
 	return out
+}
+
+// TagMap converts a service's tag list to a map; kv returns a tag's key
+// and value.
+func TagMap[T any](tags []T, kv func(T) (key, value *string)) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		k, v := kv(t)
+		m[aws.ToString(k)] = aws.ToString(v)
+	}
+	return m
+}
+
+// EC2Tags converts a tag map to EC2 tags, sorted by key.
+func EC2Tags(tags map[string]string) []ec2types.Tag {
+	return Tags(tags, func(k, v *string) ec2types.Tag { return ec2types.Tag{Key: k, Value: v} })
 }
 
 // TagSpec returns the TagSpecifications that tag a resource of type rt in
@@ -48,11 +65,7 @@ func TagSpec(rt ec2types.ResourceType, tags map[string]string) []ec2types.TagSpe
 
 // FromEC2Tags converts EC2 tags to a map.
 func FromEC2Tags(tags []ec2types.Tag) map[string]string {
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return TagMap(tags, func(t ec2types.Tag) (*string, *string) { return t.Key, t.Value })
 }
 
 // MissingTags returns the entries of want that have is lacks or holds with

@@ -638,71 +638,83 @@ func (f *CloudWatch) SetAlarmState(ctx context.Context, in *cloudwatch.SetAlarmS
 	return &cloudwatch.SetAlarmStateOutput{}, err
 }
 
-// alarmTagged resolves a tagging ARN to an alarm. Call with mu held.
-func (f *CloudWatch) alarmTagged(arn string) (*fakeAlarm, error) {
-	name, ok := strings.CutPrefix(arn, f.alarmARN(""))
-	if !ok {
-		return nil, notFound("ResourceNotFoundException", "Resource %s not found (the fake tags alarms only)", arn)
+// taggedResource resolves a tagging ARN to the tags of an alarm or a
+// dashboard, the resources the fake tags. Call with mu held.
+func (f *CloudWatch) taggedResource(arn string) (map[string]string, string, error) {
+	if name, ok := strings.CutPrefix(arn, f.alarmARN("")); ok {
+		a, ok := f.alarms().Alarms[name]
+		if !ok || f.c.hidden("alarm:"+name) {
+			return nil, "", notFound("ResourceNotFoundException", "Alarm %s not found", name)
+		}
+		if a.Tags == nil {
+			a.Tags = map[string]string{}
+		}
+		return a.Tags, "an alarm", nil
 	}
-	a, ok := f.alarms().Alarms[name]
-	if !ok || f.c.hidden("alarm:"+name) {
-		return nil, notFound("ResourceNotFoundException", "Alarm %s not found", name)
+	if name, ok := strings.CutPrefix(arn, f.dashboardARN("")); ok {
+		d, ok := f.dashboards().Dashboards[name]
+		if !ok || f.c.hidden("dashboard/"+name) {
+			return nil, "", notFound("ResourceNotFoundException", "Dashboard %s not found", name)
+		}
+		if d.Tags == nil {
+			d.Tags = map[string]string{}
+		}
+		return d.Tags, "a dashboard", nil
 	}
-	return a, nil
+	return nil, "", notFound("ResourceNotFoundException", "Resource %s not found (the fake tags alarms and dashboards only)", arn)
 }
 
-// TagResource adds or overwrites tags of an alarm (by ARN).
+// TagResource adds or overwrites tags of an alarm or a dashboard (by
+// ARN).
 func (f *CloudWatch) TagResource(ctx context.Context, in *cloudwatch.TagResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.TagResourceOutput, error) {
 	err := f.c.call(ctx, cloudwatch.ServiceID, "TagResource", true, func() error {
-		a, err := f.alarmTagged(aws.ToString(in.ResourceARN))
+		tags, what, err := f.taggedResource(aws.ToString(in.ResourceARN))
 		if err != nil {
 			return err
 		}
-		if len(a.Tags)+len(in.Tags) > 50 {
-			n := len(a.Tags)
-			for _, t := range in.Tags {
-				if _, ok := a.Tags[aws.ToString(t.Key)]; !ok {
-					n++
-				}
-			}
-			if n > 50 {
-				return apiError("LimitExceededException", "an alarm can have at most 50 tags")
+		n := len(tags)
+		for _, t := range in.Tags {
+			if _, ok := tags[aws.ToString(t.Key)]; !ok {
+				n++
 			}
 		}
+		if n > 50 {
+			return apiError("LimitExceededException", "%s can have at most 50 tags", what)
+		}
 		for _, t := range in.Tags {
-			a.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 		return nil
 	})
 	return &cloudwatch.TagResourceOutput{}, err
 }
 
-// UntagResource removes tags of an alarm (by ARN).
+// UntagResource removes tags of an alarm or a dashboard (by ARN).
 func (f *CloudWatch) UntagResource(ctx context.Context, in *cloudwatch.UntagResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.UntagResourceOutput, error) {
 	err := f.c.call(ctx, cloudwatch.ServiceID, "UntagResource", true, func() error {
-		a, err := f.alarmTagged(aws.ToString(in.ResourceARN))
+		tags, _, err := f.taggedResource(aws.ToString(in.ResourceARN))
 		if err != nil {
 			return err
 		}
 		for _, k := range in.TagKeys {
-			delete(a.Tags, k)
+			delete(tags, k)
 		}
 		return nil
 	})
 	return &cloudwatch.UntagResourceOutput{}, err
 }
 
-// ListTagsForResource lists the tags of an alarm (by ARN).
+// ListTagsForResource lists the tags of an alarm or a dashboard (by ARN).
 func (f *CloudWatch) ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error) {
 	var out *cloudwatch.ListTagsForResourceOutput
 	err := f.c.call(ctx, cloudwatch.ServiceID, "ListTagsForResource", false, func() error {
-		a, err := f.alarmTagged(aws.ToString(in.ResourceARN))
+		tags, _, err := f.taggedResource(aws.ToString(in.ResourceARN))
 		if err != nil {
 			return err
 		}
 		out = &cloudwatch.ListTagsForResourceOutput{Tags: []types.Tag{}}
-		for _, k := range sortedKeys(a.Tags) {
-			out.Tags = append(out.Tags, types.Tag{Key: aws.String(k), Value: aws.String(a.Tags[k])})
+		for _, k := range sortedKeys(tags) {
+			out.Tags = append(out.Tags, types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
 		}
 		return nil
 	})

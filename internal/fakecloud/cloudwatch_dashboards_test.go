@@ -82,6 +82,20 @@ func TestDashboardLifecycle(t *testing.T) {
 	tags, _ := cw.DashboardTags("migration-dev")
 	assert.Equal(t, map[string]string{"cutover:env": "dev"}, tags, "tags on update are ignored, as in CloudWatch")
 
+	// TagResource and UntagResource are how an existing dashboard's tags
+	// change.
+	arn := aws.ToString(got.DashboardArn)
+	_, err = cw.TagResource(ctx, &cloudwatch.TagResourceInput{ResourceARN: aws.String(arn), Tags: []cwtypes.Tag{{Key: aws.String("Project"), Value: aws.String("m")}}})
+	require.NoError(t, err)
+	_, err = cw.UntagResource(ctx, &cloudwatch.UntagResourceInput{ResourceARN: aws.String(arn), TagKeys: []string{"cutover:env"}})
+	require.NoError(t, err)
+	lt, err := cw.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(arn)})
+	require.NoError(t, err)
+	require.Len(t, lt.Tags, 1)
+	assert.Equal(t, "Project", aws.ToString(lt.Tags[0].Key))
+	_, err = cw.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String("arn:aws:cloudwatch::123456789012:dashboard/nope")})
+	assert.True(t, awsx.IsNotFound(err))
+
 	_, err = cw.PutDashboard(ctx, &cloudwatch.PutDashboardInput{DashboardName: aws.String("migration-prod"), DashboardBody: body("p")})
 	require.NoError(t, err)
 	list, err := cw.ListDashboards(ctx, &cloudwatch.ListDashboardsInput{DashboardNamePrefix: aws.String("migration-d")})
