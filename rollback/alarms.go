@@ -500,8 +500,11 @@ type PolicyAlarms struct {
 
 // EnsurePolicyAlarms ensures the alarm of every rule — notifying only, so
 // an operator sees which rule fired — and then the composite rollback
-// alarm, which notifies and invokes rollbackARNs. It reports one Change
-// per alarm.
+// alarm, which notifies and invokes rollbackARNs. Then it deletes the
+// env's rule alarms that the policy no longer has (a rule removed or
+// renamed), once the composite no longer refers to them; alarms without
+// the env's ownership tag are never touched. It reports one Change per
+// alarm.
 func EnsurePolicyAlarms(ctx context.Context, env migration.Env, api AlarmsAPI, p Policy, notifyARNs, rollbackARNs []string) (PolicyAlarms, error) {
 	out := PolicyAlarms{Rules: map[string]Alarm{}}
 	if err := migration.Validate(env, p); err != nil {
@@ -519,12 +522,58 @@ func EnsurePolicyAlarms(ctx context.Context, env migration.Env, api AlarmsAPI, p
 		return out, err
 	}
 	out.Composite = c
+	if err := pruneRuleAlarms(ctx, env, api, p); err != nil {
+		return out, fmt.Errorf("ensure policy alarms: %w", err)
+	}
 	return out, nil
 }
 
+// pruneRuleAlarms deletes the env's metric alarms named like rule alarms
+// ("alarm-<rule>-<suffix>") that p has no rule for. Only alarms with the
+// env's ownership tag are candidates, so another env whose suffix ends
+// like this one's keeps its alarms.
+func pruneRuleAlarms(ctx context.Context, env migration.Env, api AlarmsAPI, p Policy) error {
+	keep := map[string]bool{}
+	for _, r := range p.Rules {
+		keep[AlarmName(env, r.Name)] = true
+	}
+	pages := cloudwatch.NewDescribeAlarmsPaginator(api, &cloudwatch.DescribeAlarmsInput{
+		AlarmNamePrefix: aws.String("alarm-"), AlarmTypes: []types.AlarmType{types.AlarmTypeMetricAlarm},
+	})
+	var stale []string
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list alarms: %w", err)
+		}
+		for _, a := range page.MetricAlarms {
+			name := aws.ToString(a.AlarmName)
+			if !strings.HasSuffix(name, "-"+env.Suffix) || keep[name] {
+				continue
+			}
+			// Only the env's own: alarms of other envs or of no env are
+			// not this policy's business, not even as a plan line.
+			tags, err := alarmTags(ctx, api, aws.ToString(a.AlarmArn))
+			if err != nil {
+				return err
+			}
+			if env.Owns(tags) {
+				stale = append(stale, name)
+			}
+		}
+	}
+	for _, name := range stale {
+		if err := deleteAlarm(ctx, env, api, KindAlarm, name); err != nil {
+			return fmt.Errorf("delete alarm %q of a rule the policy no longer has: %w", name, err)
+		}
+	}
+	return nil
+}
+
 // DeletePolicyAlarms deletes the composite alarm and then every rule
-// alarm of the policy that carries the env's ownership tag. A missing
-// alarm is a no-op; an alarm without the tag is left in place.
+// alarm of the policy that carries the env's ownership tag, and the env's
+// rule alarms of rules the policy no longer has. A missing alarm is a
+// no-op; an alarm without the tag is left in place.
 func DeletePolicyAlarms(ctx context.Context, env migration.Env, api AlarmsAPI, p Policy) error {
 	if err := migration.Validate(env, p); err != nil {
 		return fmt.Errorf("delete policy alarms: %w", err)
@@ -539,6 +588,9 @@ func DeletePolicyAlarms(ctx context.Context, env migration.Env, api AlarmsAPI, p
 		if err := deleteAlarm(ctx, env, api, kinds[i], name); err != nil {
 			return fmt.Errorf("delete alarm %q: %w", name, err)
 		}
+	}
+	if err := pruneRuleAlarms(ctx, env, api, p); err != nil {
+		return fmt.Errorf("delete policy alarms: %w", err)
 	}
 	return nil
 }

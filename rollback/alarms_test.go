@@ -3,6 +3,7 @@ package rollback_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -450,4 +451,50 @@ func TestSourcePaginates(t *testing.T) {
 		require.Equal(t, 1440, r.Evaluated, r.Rule)
 		require.Zero(t, r.Missing, "%s: every period of the day arrived", r.Rule)
 	}
+}
+
+// A rule dropped from the policy loses its alarm on the next ensure, after
+// the composite stops referring to it; another env's alarm whose name ends
+// like this env's, and an untagged look-alike, are left alone.
+func TestEnsurePolicyAlarmsPrunesDroppedRules(t *testing.T) {
+	ctx := context.Background()
+	env, cloud, _ := cloudEnv(t)
+	p := defaultPolicy(t, env)
+	ensure := func(env migration.Env, p rollback.Policy) *migration.Report {
+		t.Helper()
+		report := &migration.Report{}
+		env.Reporter = report
+		_, err := rollback.EnsurePolicyAlarms(ctx, env, cloud.CloudWatch(), p, []string{testTopicARN}, []string{rollback.FunctionARN(env)})
+		require.NoError(t, err)
+		return report
+	}
+	ensure(env, p)
+	other := env
+	other.Suffix = "x-dev"
+	ensure(other, p) // alarm-green-5xx-rate-x-dev ends in "-dev" too
+	_, err := cloud.CloudWatch().PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("alarm-legacy-dev"), Namespace: aws.String("Team"), MetricName: aws.String("Errors"),
+		Statistic: types.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1), ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold})
+	require.NoError(t, err)
+
+	dropped := p
+	dropped.Rules = slices.DeleteFunc(slices.Clone(p.Rules), func(r rollback.Rule) bool { return r.Name == rollback.RuleVPNTunnelsDown })
+	dry := env
+	dry.DryRun = true
+	cloud.ResetCalls()
+	report := ensure(dry, dropped)
+	assert.Empty(t, cloud.Writes(), "a dry run lists and reports only")
+	assert.Equal(t, 1, report.Counts()[migration.ActionDelete])
+
+	cloud.ResetCalls()
+	report = ensure(env, dropped)
+	assert.Equal(t, map[migration.Action]int{migration.ActionNoop: 4, migration.ActionUpdate: 1, migration.ActionDelete: 1}, report.Counts())
+	assert.Equal(t, []string{"PutCompositeAlarm", "DeleteAlarms"}, writeOps(cloud), "the composite lets go of the rule before its alarm goes")
+	names := cloud.CloudWatch().AlarmNames()
+	assert.NotContains(t, names, "alarm-vpn-tunnels-down-dev")
+	assert.Contains(t, names, "alarm-vpn-tunnels-down-x-dev", "another env's alarm")
+	assert.Contains(t, names, "alarm-legacy-dev", "not owned: left in place")
+
+	cloud.ResetCalls()
+	ensure(env, dropped)
+	assert.Empty(t, cloud.Writes(), "converged")
 }
