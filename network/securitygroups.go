@@ -110,7 +110,7 @@ func (s SecurityGroupsSpec) Validate() error {
 		case onPrem.IsValid() && !onPrem.Contains(ip):
 			errs = append(errs, fmt.Errorf("%s: %s is outside the on-premises network %s", field, d, s.OnPremCIDR))
 		case slices.Contains(s.DNSServers[:i], d):
-			errs = append(errs, fmt.Errorf("%s: %s is listed twice", field, d))
+			errs = append(errs, fmt.Errorf("%s: %s listed twice", field, d))
 		}
 	}
 	if s.FileShareCIDR != "" {

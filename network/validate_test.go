@@ -101,7 +101,7 @@ func TestSpecValidation(t *testing.T) {
 		{"bad public listener CIDR", sgs(func(s *network.SecurityGroupsSpec) { s.PublicWebCIDRs = []string{"everyone"} }), "securityGroups.publicWebCidrs[0]"},
 		{"DNS server not an address", sgs(func(s *network.SecurityGroupsSpec) { s.DNSServers = []string{"ns1.corp"} }), `securityGroups.dnsServers[0]: "ns1.corp" is not an IPv4 address`},
 		{"DNS server outside on-premises", sgs(func(s *network.SecurityGroupsSpec) { s.DNSServers = []string{"8.8.8.8"} }), "securityGroups.dnsServers[0]: 8.8.8.8 is outside the on-premises network"},
-		{"DNS server twice", sgs(func(s *network.SecurityGroupsSpec) { s.DNSServers = []string{"192.168.0.53", "192.168.0.53"} }), "securityGroups.dnsServers[1]: 192.168.0.53 is listed twice"},
+		{"DNS server twice", sgs(func(s *network.SecurityGroupsSpec) { s.DNSServers = []string{"192.168.0.53", "192.168.0.53"} }), "securityGroups.dnsServers[1]: 192.168.0.53 listed twice"},
 		{"flow log retention not offered by CloudWatch", flow(func(s *network.FlowLogsSpec) { s.RetentionDays = 42 }), "flowLogs.retentionDays: 42"},
 		{"flow log key not an ARN", flow(func(s *network.FlowLogsSpec) { s.KMSKeyARN = "alias/migration-dev" }), "flowLogs.kmsKeyArn"},
 		{"flow log traffic type", flow(func(s *network.FlowLogsSpec) { s.TrafficType = "SOME" }), "flowLogs.trafficType"},

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -117,4 +118,51 @@ func redact(err error, password string) error {
 		return err
 	}
 	return errors.New(strings.ReplaceAll(err.Error(), password, "[REDACTED]"))
+}
+
+// Address is where a secret says its database is: the "host" and "port"
+// fields of the DMS and RDS secret format.
+type Address struct {
+	Host string
+	Port int
+}
+
+// ReadAddress reads the host and port of the secret's JSON value (port
+// DefaultPort when absent) and nothing else: the credentials in it are
+// not kept. A secret without a host, or with a port outside 1..65535, is
+// an error that quotes neither the value nor any other field.
+func ReadAddress(ctx context.Context, secrets SecretsAPI, secretARN string) (Address, error) {
+	if secrets == nil {
+		return Address{}, errors.New("no Secrets Manager client to read the secret with")
+	}
+	out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretARN)})
+	if err != nil {
+		return Address{}, fmt.Errorf("read secret %s: %w", secretARN, err)
+	}
+	var v struct {
+		Host string          `json:"host"`
+		Port json.RawMessage `json:"port"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &v); err != nil || strings.TrimSpace(v.Host) == "" {
+		return Address{}, fmt.Errorf("secret %s does not hold a JSON object with a host", secretARN)
+	}
+	a := Address{Host: strings.TrimSpace(v.Host), Port: DefaultPort}
+	if len(v.Port) > 0 {
+		// RDS writes the port as a number, people often as a string.
+		var port int
+		if err := json.Unmarshal(v.Port, &port); err != nil {
+			var s string
+			if json.Unmarshal(v.Port, &s) != nil {
+				return Address{}, fmt.Errorf("secret %s: port is neither a number nor a string", secretARN)
+			}
+			if port, err = strconv.Atoi(strings.TrimSpace(s)); err != nil {
+				return Address{}, fmt.Errorf("secret %s: port is not a number", secretARN)
+			}
+		}
+		if port < 1 || port > 65535 {
+			return Address{}, fmt.Errorf("secret %s: port %d is not a TCP port", secretARN, port)
+		}
+		a.Port = port
+	}
+	return a, nil
 }

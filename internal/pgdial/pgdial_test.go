@@ -63,3 +63,36 @@ func TestRedact(t *testing.T) {
 	assert.Same(t, clean, redact(clean, password), "an error that does not quote it is kept, to be inspected")
 	assert.Equal(t, "h:5432/d", Endpoint{Host: "h", Database: "d"}.Address())
 }
+
+func TestReadAddress(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+	cred := `"username":"migrator","password":"` + password + `"`
+	for _, c := range []struct {
+		name    string
+		secrets SecretsAPI
+		want    Address
+		err     string
+	}{
+		{"number port", secretValue{value: `{` + cred + `,"host":"pg13.dc1.example","port":5433}`}, Address{"pg13.dc1.example", 5433}, ""},
+		{"string port", secretValue{value: `{` + cred + `,"host":" pg13.dc1.example ","port":"6432"}`}, Address{"pg13.dc1.example", 6432}, ""},
+		{"no port", secretValue{value: `{` + cred + `,"host":"pg13.dc1.example"}`}, Address{"pg13.dc1.example", DefaultPort}, ""},
+		{"no client", nil, Address{}, "no Secrets Manager client"},
+		{"unreadable", secretValue{err: errors.New("AccessDeniedException")}, Address{}, "read secret " + arn + ": AccessDeniedException"},
+		{"not JSON", secretValue{value: password}, Address{}, "does not hold a JSON object with a host"},
+		{"no host", secretValue{value: `{` + cred + `,"port":5432}`}, Address{}, "does not hold a JSON object with a host"},
+		{"port out of range", secretValue{value: `{` + cred + `,"host":"h","port":70000}`}, Address{}, "port 70000 is not a TCP port"},
+		{"port not a number", secretValue{value: `{` + cred + `,"host":"h","port":"` + password + `"}`}, Address{}, "port is not a number"},
+		{"port an object", secretValue{value: `{` + cred + `,"host":"h","port":{}}`}, Address{}, "port is neither a number nor a string"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ReadAddress(context.Background(), c.secrets, arn)
+			if c.err != "" {
+				require.ErrorContains(t, err, c.err)
+				assert.NotContains(t, err.Error(), password)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, c.want, got)
+		})
+	}
+}
