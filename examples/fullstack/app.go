@@ -443,6 +443,7 @@ func (a *app) printNextSteps() {
 	if len(o.resolver.IPs) > 0 {
 		fmt.Fprintf(a.stdout, "  DNS: conditionally forward %s to %v\n", a.spec.DNS.Zone, o.resolver.IPs)
 	}
+	fmt.Fprintf(a.stdout, "  Applications: reach the database as %s (now %s; the database switch points it at AWS)\n", a.spec.databaseName(), a.spec.DNS.Database.Blue.Host)
 	if len(o.dms.Instance.PrivateIPs) > 0 {
 		fmt.Fprintf(a.stdout, "  PostgreSQL: allow %v in pg_hba.conf (host all and host replication)\n", o.dms.Instance.PrivateIPs)
 	}

@@ -43,7 +43,11 @@ type demoResult struct {
 	phases []migration.Phase
 	// rolledBackBy is the actor of the automatic rollback.
 	rolledBackBy string
-	leftovers    []string
+	// database is the database record's split before the cutover, at its
+	// first traffic step (the database switched), after the Lambda's
+	// rollback, and once the cutover completed.
+	database  [4]migration.Split
+	leftovers []string
 }
 
 // demo tells the migration's story on a fresh simulated cloud.
@@ -97,13 +101,29 @@ func demo(ctx context.Context, a *app, cloud *fakecloud.Cloud) (demoResult, erro
 	}
 	phase()
 
+	dbSplit := func(at int) error {
+		rec := a.readDatabaseRecord(ctx)
+		if rec.Error != "" {
+			return fmt.Errorf("read the database record: %s", rec.Error)
+		}
+		res.database[at] = rec.Split
+		return nil
+	}
+	if err := dbSplit(0); err != nil {
+		return res, err
+	}
+
 	chapter("6. cutover: 10 → 25 → 50 %%; at 50 %% green starts failing — and the operator's session drops")
 	// The controller would roll back too; the demo takes it away at the
 	// incident to show that the alarm → Lambda path needs no operator.
 	attempt, drop := context.WithCancel(ctx)
 	defer drop()
+	var dbErr error
 	record := func(_ *rollback.Controller, e rollback.Event) {
 		if e.Type == rollback.EventShift {
+			if len(res.shifts) == 0 {
+				dbErr = dbSplit(1)
+			}
 			res.shifts = append(res.shifts, e.Split)
 		}
 		if e.Type == rollback.EventWindow && e.Split.Green == 50 && len(res.shifts) <= 3 {
@@ -129,6 +149,12 @@ func demo(ctx context.Context, a *app, cloud *fakecloud.Cloud) (demoResult, erro
 		return res, err
 	}
 	phase()
+	if dbErr != nil {
+		return res, dbErr
+	}
+	if err := dbSplit(2); err != nil {
+		return res, err
+	}
 	res.rolledBackBy = a.rollbackActor(ctx)
 	a.say("  rolled back by: %s (the composite alarm invoked it)", res.rolledBackBy)
 
@@ -149,6 +175,9 @@ func demo(ctx context.Context, a *app, cloud *fakecloud.Cloud) (demoResult, erro
 		return res, err
 	}
 	phase()
+	if err := dbSplit(3); err != nil {
+		return res, err
+	}
 
 	chapter("9. destroy: delete everything the env owns (a demo env: its migrated files too)")
 	a.spec.Files.ForceDeleteObjects = true
@@ -225,7 +254,7 @@ func cmdStatusText(ctx context.Context, a *app) error {
 		return err
 	}
 	if a.output == "text" {
-		return writeStatus(a.stdout, st)
+		return writeStatus(a.stdout, st, a.readDatabaseRecord(ctx))
 	}
 	return nil
 }

@@ -48,6 +48,12 @@ func TestDemo(t *testing.T) {
 		migration.GreenPercent(10), migration.GreenPercent(25), migration.GreenPercent(50), migration.GreenPercent(100),
 	}, res.shifts)
 	assert.Equal(t, "lambda", res.rolledBackBy, "the rollback came through the alarm and the Lambda")
+	// The database record: blue until the switch, green from it on — the
+	// Lambda's traffic rollback leaves the database on AWS.
+	allAWS := migration.GreenPercent(100)
+	assert.Equal(t, [4]migration.Split{migration.AllBlue, allAWS, allAWS, allAWS}, res.database, "before the cutover, at its first step, after the Lambda's rollback, at completion")
+	assert.Regexp(t, `database\s+blue 0 / green 100\s+db\.corp\.example\.internal → rds-target-dev\.\S+: the applications write to the AWS database`, out.String(), "the demo shows the flip")
+	assert.Equal(t, 1, strings.Count(out.String(), "the applications write to the AWS database"), "the database flips once: the second cutover finds it switched")
 	assert.Empty(t, res.leftovers)
 
 	// The composite alarm's action invoked the rollback Lambda, which ran.
@@ -90,4 +96,5 @@ func TestDemo(t *testing.T) {
 	assert.Regexp(t, `dms-task-forward-dev\s+stopped`, status)
 	assert.Regexp(t, `dms-task-reverse-dev\s+running`, status)
 	assert.Regexp(t, `Traffic\s+blue 100 / green 0`, status)
+	assert.Regexp(t, `Database\s+writer AWS: db\.corp\.example\.internal → rds-target-dev\.`, status)
 }

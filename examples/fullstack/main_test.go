@@ -126,7 +126,7 @@ func TestCLIPlanGolden(t *testing.T) {
 }
 
 // TestStatusGolden: the status view of a migration mid-cutover, rolled
-// back once.
+// back once: traffic on blue, the database still written on AWS.
 func TestStatusGolden(t *testing.T) {
 	at := time.Date(2026, 11, 2, 21, 30, 0, 0, time.UTC)
 	st := tracking.Status{
@@ -160,6 +160,7 @@ func TestStatusGolden(t *testing.T) {
 		At: at,
 	}
 	var b bytes.Buffer
-	require.NoError(t, writeStatus(&b, st))
+	db := &databaseRecord{Name: "db.corp.example.internal", Blue: "pg13.dc1.corp.example", Green: "rds-target-dev.c0ffee123456.us-east-1.rds.amazonaws.com", Split: migration.GreenPercent(100)}
+	require.NoError(t, writeStatus(&b, st, db))
 	golden(t, "status.golden", b.String())
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/cutoverkit/cutover/dms"
 	"github.com/cutoverkit/cutover/dns"
 	"github.com/cutoverkit/cutover/examples/fullstack/internal/wire"
+	"github.com/cutoverkit/cutover/internal/pgdial"
 	"github.com/cutoverkit/cutover/migration"
 	"github.com/cutoverkit/cutover/rollback"
 	"github.com/cutoverkit/cutover/tracking"
@@ -295,7 +297,21 @@ func cutover(ctx context.Context, a *app, onEvent func(*rollback.Controller, rol
 			return err
 		}
 	}
-	ctl, err := a.controller(env, phase == migration.PhaseRolledBack)
+	repl, err := a.replication(env)
+	if err != nil {
+		return err
+	}
+	if repl.Fence, err = a.sourceFence(ctx, env); err != nil {
+		return err
+	}
+	// A switch cut off between the DMS switch and the database record's
+	// flip (a crash) is finished first: the controller switches only
+	// while the reverse task is not running, and its gate holds while the
+	// record still sends the applications to the read-only source.
+	if err := repl.CompleteSwitch(ctx); err != nil {
+		return err
+	}
+	ctl, err := a.controller(env, phase == migration.PhaseRolledBack, repl)
 	if err != nil {
 		return err
 	}
@@ -329,8 +345,9 @@ func cutover(ctx context.Context, a *app, onEvent func(*rollback.Controller, rol
 	return runErr
 }
 
-// controller wires the cutover controller over the platform's resources.
-func (a *app) controller(env migration.Env, retry bool) (*rollback.Controller, error) {
+// controller wires the cutover controller over the platform's resources
+// and the replication.
+func (a *app) controller(env migration.Env, retry bool, repl wire.Replication) (*rollback.Controller, error) {
 	c, o := a.clients, a.platform.out
 	policy, err := a.platform.policy(env)
 	if err != nil {
@@ -354,7 +371,7 @@ func (a *app) controller(env migration.Env, retry bool) (*rollback.Controller, e
 	}
 	return &rollback.Controller{
 		Env: env, Policy: policy, Gates: a.spec.gates(validations), Router: router, Store: store, Notifier: notifier,
-		Replication: a.replication(env), Metrics: rollback.Source{API: c.cloudwatch}, Owner: owner(), RetryAfterRollback: retry,
+		Replication: repl, Metrics: rollback.Source{API: c.cloudwatch}, Owner: owner(), RetryAfterRollback: retry,
 	}, nil
 }
 
@@ -362,14 +379,84 @@ func (a *app) router(env migration.Env) (*dns.Router, error) {
 	return dns.NewRouter(env, a.clients.route53, a.platform.out.zone.ID, a.spec.recordsSpec(a.platform.out.zone.ID))
 }
 
-func (a *app) replication(env migration.Env) wire.Replication {
+// replication wires the DMS tasks and the database record for the
+// controller and the executor. It has no write fence: only the cutover,
+// which switches the database, adds one (see sourceFence), so a rollback
+// never depends on reaching the on-premises database.
+func (a *app) replication(env migration.Env) (wire.Replication, error) {
 	o := a.platform.out
-	r := wire.Replication{Env: env, DMS: a.clients.dms, Metrics: a.clients.cloudwatch, ForwardARN: o.dms.Forward.ARN, ReverseARN: o.dms.Reverse.ARN}
-	if a.clients.cloud != nil {
-		// The simulated on-premises database behind the forward task.
-		r.Fence = a.clients.cloud.DMS().SourceFence(o.dms.Forward.ARN)
+	db, err := a.databaseRouter(env)
+	if err != nil {
+		return wire.Replication{}, err
 	}
-	return r
+	return wire.Replication{Env: env, DMS: a.clients.dms, Metrics: a.clients.cloudwatch, ForwardARN: o.dms.Forward.ARN, ReverseARN: o.dms.Reverse.ARN,
+		Database: announced{Router: db, a: a, name: a.spec.databaseName(), green: a.platform.databaseGreen()}}, nil
+}
+
+// sourceFence is the write fence of the on-premises source database: a
+// dms.PostgresFence that connects, from where this command runs, to the
+// host and port of the source secret (the server DMS reads, whose
+// certificate names that host) with verify-full TLS against
+// dms.source.caCertificateFile and the secret's credentials, which it
+// reads itself. Only host and port are read here; the password is not
+// kept. On the simulated cloud the simulated source's fence stands in,
+// after the same read, so the secret is checked the same way and the
+// generated operator policy allows the read.
+func (a *app) sourceFence(ctx context.Context, env migration.Env) (dms.Fence, error) {
+	o := a.platform.out
+	if o.sourceARN == "" || migration.IsPending(o.sourceARN) {
+		return nil, errors.New("dms.source.secretName: the source secret is not resolved: run apply")
+	}
+	addr, err := pgdial.ReadAddress(ctx, a.clients.secrets, o.sourceARN)
+	if err != nil {
+		return nil, fmt.Errorf("dms.source.secretName: %w", err)
+	}
+	if a.clients.cloud != nil {
+		return a.clients.cloud.DMS().SourceFence(o.dms.Forward.ARN), nil
+	}
+	pem, err := a.spec.readFile(a.spec.DMS.Source.CACertificateFile)
+	if err != nil {
+		return nil, fmt.Errorf("dms.source.caCertificateFile: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM([]byte(pem)) {
+		return nil, fmt.Errorf("dms.source.caCertificateFile: %s holds no PEM certificate", a.spec.DMS.Source.CACertificateFile)
+	}
+	fence := dms.PostgresFence{Host: addr.Host, Port: addr.Port, Database: a.spec.DMS.Source.DatabaseName, SecretARN: o.sourceARN,
+		RootCAs: roots, Secrets: a.clients.secrets, Log: env.Log()}
+	if err := fence.Validate(); err != nil {
+		return nil, fmt.Errorf("the source's write fence: %w", err)
+	}
+	return fence, nil
+}
+
+// databaseRouter is the router of the database record alone: the traffic
+// Router never moves it.
+func (a *app) databaseRouter(env migration.Env) (*dns.Router, error) {
+	spec, err := a.platform.databaseRecordsSpec(env)
+	if err != nil {
+		return nil, err
+	}
+	return dns.NewRouter(env, a.clients.route53, a.platform.out.zone.ID, spec)
+}
+
+// announced is the database record's router that says when the database
+// moves, in the controller's event format: the switch's most visible
+// moment.
+type announced struct {
+	*dns.Router
+	a           *app
+	name, green string
+}
+
+// Shift shifts the database record and says so.
+func (r announced) Shift(ctx context.Context, to migration.Split) (migration.Shifted, error) {
+	applied, err := r.Router.Shift(ctx, to)
+	if err == nil {
+		at := r.a.clients.clock.Now().UTC().Format("15:04")
+		r.a.say("  %s  %-12s %-22s %s → %s: the applications write to the AWS database (change %s)", at, "database", applied.Split, r.name, r.green, applied.ChangeID)
+	}
+	return applied, err
 }
 
 func (a *app) printControllerEvent(e rollback.Event) {
@@ -434,7 +521,11 @@ func manualRollback(ctx context.Context, a *app, reason string) error {
 	if err != nil {
 		return err
 	}
-	x := &rollback.Executor{Env: env, Router: router, Store: store, Notifier: notifier, Reverse: a.replication(env)}
+	repl, err := a.replication(env)
+	if err != nil {
+		return err
+	}
+	x := &rollback.Executor{Env: env, Router: router, Store: store, Notifier: notifier, Reverse: repl}
 	res, err := x.Rollback(ctx, rollback.Request{Reason: reason, Actor: "operator " + owner()})
 	if err != nil {
 		return err

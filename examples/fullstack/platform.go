@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -39,6 +41,7 @@ type outputs struct {
 	dms       dms.Outputs
 	zone      dns.Zone
 	records   dns.Records
+	database  dns.Records
 	table     tracking.Table
 	topic     tracking.Topic
 	alarms    rollback.PolicyAlarms
@@ -63,6 +66,7 @@ const (
 	stepSecret   = "source-db-secret"
 	stepZone     = "dns-zone"
 	stepRecords  = "dns-records"
+	stepDBRecord = "dns-database-record"
 	stepTable    = "tracking-table"
 	stepTopic    = "notifications"
 	stepAlarms   = "rollback-alarms"
@@ -234,6 +238,27 @@ func (p *platform) steps(opts migration.Options) []migration.Step {
 				return
 			},
 			// No Delete: DeleteZone removes the env's records with the zone.
+		},
+		{
+			// The database's name, apart from the traffic records: only
+			// the database switch moves it (see wire.Replication).
+			Name: stepDBRecord, DependsOn: []string{stepZone, dms.StepTargetDB},
+			Apply: func(ctx context.Context, env migration.Env) error {
+				spec, err := p.databaseRecordsSpec(env)
+				if err != nil {
+					return err
+				}
+				out.database, err = dns.EnsureRecords(ctx, env, c.route53, spec)
+				return err
+			},
+			Delete: func(ctx context.Context, env migration.Env) error {
+				// Deletes the records as they are: the targets need not match.
+				spec := s.databaseRecordsSpec(out.zone.ID, p.databaseGreen())
+				if spec.Services[0].Green.Host == "" {
+					spec.Services[0].Green.Host = greenHostStandIn
+				}
+				return dns.DeleteRecords(ctx, env, c.route53, spec)
+			},
 		},
 		{
 			Name: stepTable, DependsOn: []string{stepKey},
@@ -413,6 +438,29 @@ func (p *platform) dmsSpec() dms.Spec {
 	return spec
 }
 
+// databaseGreen is the database record's AWS side: the RDS target's
+// endpoint address, "" before the target exists.
+func (p *platform) databaseGreen() string {
+	if a := p.out.dms.TargetDB.Address; !migration.IsPending(a) {
+		return a
+	}
+	return ""
+}
+
+// databaseRecordsSpec is the database record over the zone and target the
+// apply made. A dry run that would create the target shows a stand-in
+// address; outside one, a target without an address is an error.
+func (p *platform) databaseRecordsSpec(env migration.Env) (dns.RecordsSpec, error) {
+	green := p.databaseGreen()
+	if green == "" {
+		if !env.DryRun {
+			return dns.RecordsSpec{}, fmt.Errorf("dns.database: the target database %s has no endpoint address yet", env.Name("rds-target"))
+		}
+		green = env.Name("rds-target") + ".address-pending.invalid"
+	}
+	return p.spec.databaseRecordsSpec(p.out.zone.ID, green), nil
+}
+
 func (p *platform) validateSpec() validate.Spec {
 	o := p.out
 	host, secret := o.dms.TargetDB.Address, o.dms.TargetSecret.ARN
@@ -467,12 +515,23 @@ func (p *platform) dashboardSpec(opts migration.Options) tracking.DashboardSpec 
 		DMSInstanceID:   o.dms.Instance.ID,
 		DMSTasks:        []tracking.DMSTask{{Label: "forward", ARN: o.dms.Forward.ARN}, {Label: "reverse", ARN: o.dms.Reverse.ARN}},
 		VPNConnectionID: o.vpn.ID, DXConnectionID: p.spec.Network.DirectConnect.ConnectionID,
-		AlarmARNs: []string{o.alarms.Composite.ARN}, RunbookSteps: dashboardSteps,
+		AlarmARNs: alarmARNs(o.alarms), RunbookSteps: dashboardSteps,
 	}
 	for _, t := range o.vpn.Tunnels {
 		spec.VPNTunnelIPs = append(spec.VPNTunnelIPs, t.OutsideIP)
 	}
 	return spec
+}
+
+// alarmARNs are every rollback alarm's ARN: the rules' by rule name,
+// then the composite's. A rule alarm says which rule fired; the composite
+// only that one did.
+func alarmARNs(a rollback.PolicyAlarms) []string {
+	var arns []string
+	for _, name := range slices.Sorted(maps.Keys(a.Rules)) {
+		arns = append(arns, a.Rules[name].ARN)
+	}
+	return append(arns, a.Composite.ARN)
 }
 
 // dashboardSteps is the operator's runbook the dashboard shows.

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -34,6 +33,7 @@ var networkPaths = []pathRewrite{
 	{"network.bgp.vpcCidr", "network.vpc.cidr"},
 	{"network.vpn.amazonSideAsn", "network.vpnGateway.amazonSideAsn"},
 	{"network.bgp.dxAllowedPrefixes", "network.directConnect.allowedPrefixes"},
+	{"network.securityGroups.dnsServers", "dms.instance.dnsNameServers"},
 }
 
 func (s Spec) subnetsSpec(vpcID string) network.SubnetsSpec {
@@ -43,7 +43,10 @@ func (s Spec) subnetsSpec(vpcID string) network.SubnetsSpec {
 
 func (s Spec) securityGroupsSpec(vpcID string) network.SecurityGroupsSpec {
 	g := s.Network.SecurityGroups
-	spec := network.SecurityGroupsSpec{VPCID: vpcID, OnPremCIDR: s.Network.OnPremCIDR, WebPort: g.WebPort, AppPort: g.AppPort, DBPort: g.DBPort, OnPremDBPort: g.OnPremDBPort, PublicWebCIDRs: g.PublicWebCIDRs}
+	spec := network.SecurityGroupsSpec{VPCID: vpcID, OnPremCIDR: s.Network.OnPremCIDR, WebPort: g.WebPort, AppPort: g.AppPort, DBPort: g.DBPort, OnPremDBPort: g.OnPremDBPort, PublicWebCIDRs: g.PublicWebCIDRs,
+		// The replication instance asks the on-premises DNS servers for
+		// the source's host name: its group lets it reach them.
+		DNSServers: s.DMS.Instance.DNSNameServers}
 	if s.efsTarget() {
 		spec.FileShareCIDR = s.Network.VPC.CIDR // the mount targets are in the private subnets
 	}
@@ -221,15 +224,6 @@ func (s Spec) dmsValidate(p ids) error {
 	if s.DMS.Source.SecretName == "" {
 		errs = append(errs, errors.New("dms.source.secretName: required (the secret with the migration user's credentials)"))
 	}
-	// The name servers are on-premises: reached over the VPN or Direct
-	// Connect, which route only the on-premises range.
-	if onPrem, perr := netip.ParsePrefix(s.Network.OnPremCIDR); perr == nil {
-		for i, ns := range s.DMS.Instance.DNSNameServers {
-			if a, aerr := netip.ParseAddr(ns); aerr == nil && !onPrem.Contains(a) {
-				errs = append(errs, fmt.Errorf("dms.instance.dnsNameServers[%d]: %s is outside network.onPremCidr %s: the on-premises DNS servers are reached over the VPN", i, ns, onPrem))
-			}
-		}
-	}
 	caFiles := map[string]struct{ path, file string }{
 		dms.CertSource: {"dms.source.caCertificateFile", s.DMS.Source.CACertificateFile},
 		dms.CertTarget: {"dms.target.caCertificateFile", s.DMS.Target.CACertificateFile},
@@ -283,7 +277,71 @@ func (t DNSTarget) target() dns.Target {
 }
 
 func (s Spec) dnsValidate(p ids) error {
-	return errors.Join(s.zoneSpec(p.vpc).Validate(), s.recordsSpec(p.zone).Validate())
+	return errors.Join(s.zoneSpec(p.vpc).Validate(), s.recordsSpec(p.zone).Validate(), s.databaseValidate(p))
+}
+
+// databaseRecordsSpec is the database's name as records of its own: one
+// weighted CNAME pair, blue the on-premises host, green the AWS database
+// (greenHost, the RDS target's endpoint address). Its Router is the
+// database switch's alone: the traffic Router and the rollback Lambda
+// never see this name.
+func (s Spec) databaseRecordsSpec(zoneID, greenHost string) dns.RecordsSpec {
+	d := s.DNS.Database
+	return dns.RecordsSpec{ZoneID: zoneID, ZoneName: s.DNS.Zone, TTL: s.DNS.TTL, Services: []dns.Service{
+		{Name: d.Name, Blue: dns.Target{Host: d.Blue.Host}, Green: dns.Target{Host: greenHost}},
+	}}
+}
+
+// databaseName is the database record's name, without the trailing dot.
+func (s Spec) databaseName() string {
+	return normalName(s.DNS.Database.Name) + "." + normalName(s.DNS.Zone)
+}
+
+// normalName is a DNS name as Route 53 compares them: lower case, without
+// surrounding space or a trailing dot.
+func normalName(name string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
+}
+
+// greenHostStandIn is a well-formed RDS endpoint address that stands in
+// for the target's while the spec is validated.
+const greenHostStandIn = "rds-target.abcdefghijkl.us-east-1.rds.amazonaws.com"
+
+// databasePaths rewrites the database records' paths into the spec's.
+var databasePaths = []pathRewrite{{"records.services[0]", "dns.database"}}
+
+// databaseValidate checks dns.database: a name and an on-premises host,
+// both legal DNS names, the name none of the traffic services' (whose
+// Router would then move the database), and the host not the name itself.
+// A missing field is reported once and stands in as a valid one for the
+// dns package's checks.
+func (s Spec) databaseValidate(p ids) error {
+	d := s.DNS.Database
+	var errs []error
+	if strings.TrimSpace(d.Name) == "" {
+		errs = append(errs, errors.New("dns.database.name: required: the name, relative to dns.zone, the applications reach the database by (such as db)"))
+		d.Name = "db"
+	}
+	if strings.TrimSpace(d.Blue.Host) == "" {
+		errs = append(errs, errors.New("dns.database.blue.host: required: the on-premises database's host name"))
+		d.Blue.Host = "db.onprem.invalid"
+	}
+	for i, svc := range s.DNS.Services {
+		if normalName(svc.Name) == normalName(d.Name) {
+			errs = append(errs, fmt.Errorf("dns.database.name: %q is also dns.services[%d].name: the traffic steps would move the database, and a split database name is two writers", d.Name, i))
+		}
+	}
+	if normalName(d.Blue.Host) == normalName(d.Name)+"."+normalName(s.DNS.Zone) {
+		errs = append(errs, fmt.Errorf("dns.database.blue.host: %q is the database name itself: give the on-premises database's own host name", d.Blue.Host))
+	}
+	spec := s
+	spec.DNS.Database = d
+	if err := spec.databaseRecordsSpec(p.zone, greenHostStandIn).Validate(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			errs = append(errs, errors.New(rewrite(line, databasePaths)))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // ---- tracking

@@ -112,7 +112,7 @@ func (w *simWorld) onPremises(ctx context.Context, env migration.Env) error {
 		if err != nil {
 			return err
 		}
-		value, _ := json.Marshal(map[string]any{"username": "dms_migration", "password": "simulated-" + env.Suffix + "-Zq8rT2", "host": "db1.dc1.corp.example", "port": 5432, "engine": "postgres"})
+		value, _ := json.Marshal(map[string]any{"username": "dms_migration", "password": "simulated-" + env.Suffix + "-Zq8rT2", "host": "pg13.dc1.corp.example", "port": 5432, "engine": "postgres"})
 		if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), KmsKeyId: key.KeyMetadata.Arn, SecretString: aws.String(string(value))}); err != nil {
 			return err
 		}

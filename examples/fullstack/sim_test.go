@@ -34,10 +34,13 @@ func TestSimAcrossRuns(t *testing.T) {
 	assert.Contains(t, out, "Plan: 0 to create, 0 to update, 0 to delete", "converged across runs")
 	assert.Contains(t, sim("replicate"), "Replication is continuous")
 	assert.Contains(t, sim("validate"), "Validated")
-	assert.Contains(t, sim("status"), "VALIDATED")
-	assert.Contains(t, sim("cutover"), "Cutover complete")
 	status := sim("status")
+	assert.Contains(t, status, "VALIDATED")
+	assert.Regexp(t, `Database\s+writer on-premises: db\.corp\.example\.internal → pg13\.dc1\.corp\.example \(blue 100 / green 0\)`, status)
+	assert.Contains(t, sim("cutover"), "Cutover complete")
+	status = sim("status")
 	assert.Contains(t, status, "COMPLETE")
+	assert.Regexp(t, `Database\s+writer AWS: db\.corp\.example\.internal → rds-target-dev\.`, status, "the switch flipped the database record")
 	assert.Contains(t, status, "blue 0 / green 100")
 	assert.Regexp(t, `dms-task-forward-dev\s+stopped`, status, "the database switched")
 	assert.Regexp(t, `dms-task-reverse-dev\s+running`, status)
@@ -46,6 +49,7 @@ func TestSimAcrossRuns(t *testing.T) {
 	assert.Contains(t, status, "ROLLED-BACK")
 	assert.Contains(t, status, "blue 100 / green 0")
 	assert.Regexp(t, `dms-task-reverse-dev\s+running`, status, "the reverse task keeps on-premises current")
+	assert.Regexp(t, `Database\s+writer AWS`, status, "a traffic rollback leaves the database on AWS")
 	// The bucket holds the migrated files: destroy refuses to delete them
 	// unless the spec says so.
 	code, _, stderr := cli(t, "-sim", "-state", state, "-sim-speed", "20000", "-yes", "destroy")

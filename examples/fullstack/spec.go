@@ -152,11 +152,30 @@ type TableRef struct {
 	Table  string `yaml:"table"`
 }
 
-// DNSSection is the traffic routing section.
+// DNSSection is the traffic routing section: the services' weighted
+// records, which the cutover moves step by step, and the database's name,
+// which only the database switch moves, all at once.
 type DNSSection struct {
 	Zone     string       `yaml:"zone"`
 	TTL      int64        `yaml:"ttl"`
 	Services []DNSService `yaml:"services"`
+	Database DNSDatabase  `yaml:"database"`
+}
+
+// DNSDatabase is the one name the applications, blue and green alike,
+// reach the database by: a weighted CNAME pair in the zone, blue the
+// on-premises database's host and green the RDS target's endpoint (which
+// the platform fills in). It is all blue until the database switch flips
+// it to all green; the traffic steps and rollbacks never move it, since a
+// partial split of a database name is two writers.
+type DNSDatabase struct {
+	// Name is relative to the zone: "db" makes db.<zone>.
+	Name string `yaml:"name"`
+	// Blue is the on-premises database.
+	Blue struct {
+		// Host is its DNS name, as the on-premises servers resolve it.
+		Host string `yaml:"host"`
+	} `yaml:"blue"`
 }
 
 // DNSService is one service name with its blue and green targets.

@@ -110,7 +110,7 @@ func TestSpecValidation(t *testing.T) {
 		{"dx auth key is an ARN", [2]string{`authKeySecretArn: ""`, "authKeySecretArn: hunter2"}, "network.directConnect.authKeySecretArn"},
 		{"dx allowed prefix", [2]string{"allowedPrefixes: []", "allowedPrefixes: [bad]"}, "network.directConnect.allowedPrefixes[0]"},
 		{"dms instance class", [2]string{"  instance:\n", "  instance:\n    class: m5.large\n"}, "dms.instance.class"},
-		{"dms name server off premises", [2]string{"dnsNameServers: [192.168.0.10, 192.168.0.11]", "dnsNameServers: [192.168.0.10, 8.8.8.8]"}, "dms.instance.dnsNameServers[1]: 8.8.8.8 is outside network.onPremCidr"},
+		{"dms name server off premises", [2]string{"dnsNameServers: [192.168.0.10, 192.168.0.11]", "dnsNameServers: [192.168.0.10, 8.8.8.8]"}, "dms.instance.dnsNameServers[1]: 8.8.8.8 is outside the on-premises network 192.168.0.0/16"},
 		{"dms name server", [2]string{"dnsNameServers: [192.168.0.10, 192.168.0.11]", "dnsNameServers: [ns1.dc1.corp.example]"}, "dms.instance.dnsNameServers[0]"},
 		{"target class", [2]string{"skipFinalSnapshot: false", "skipFinalSnapshot: false\n    class: db.nope"}, "dms.target.class"},
 		{"target storage below the source", [2]string{"skipFinalSnapshot: false", "skipFinalSnapshot: false\n    allocatedStorageGb: 100"}, "dms.target.allocatedStorageGb: 100 GB is smaller than the 500 GB source"},
@@ -147,6 +147,15 @@ func TestSpecValidation(t *testing.T) {
 		{"rollback window", [2]string{"rollbackWindow: 24h", "rollbackWindow: 0s"}, "cutover.rollbackWindow"},
 		{"last step below 100", [2]string{"{green: 100, bake: 30m}", "{green: 90, bake: 30m}"}, "cutover.steps: the last step must send 100 % to green"},
 		{"negative ttl", [2]string{"ttl: 60", "ttl: -5"}, "dns.ttl"},
+		{"no database section", [2]string{"  database:\n    name: db\n    blue: {host: pg13.dc1.corp.example}\n", ""}, "dns.database.name: required"},
+		{"database name missing", [2]string{"    name: db\n", "    name: \"\"\n"}, "dns.database.name: required"},
+		{"database host missing", [2]string{"blue: {host: pg13.dc1.corp.example}", "blue: {}"}, "dns.database.blue.host: required"},
+		{"database name", [2]string{"    name: db\n", "    name: \"db!\"\n"}, "dns.database.name: "},
+		{"database name of a service", [2]string{"    name: db\n", "    name: Web\n"}, "dns.database.name: \"Web\" is also dns.services[0].name"},
+		{"database name too long for its marker", [2]string{"    name: db\n", "    name: " + strings.Repeat("d.", 113) + "db\n"}, "makes the 259-character marker name"},
+		{"database host", [2]string{"host: pg13.dc1.corp.example", "host: \"pg13 dc1\""}, "dns.database.blue.host: "},
+		{"database host is its own name", [2]string{"host: pg13.dc1.corp.example", "host: DB.corp.example.internal."}, "dns.database.blue.host: \"DB.corp.example.internal.\" is the database name itself"},
+		{"database blue ips", [2]string{"blue: {host: pg13.dc1.corp.example}", "blue: {ips: [192.168.30.10]}"}, `unknown field "ips"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

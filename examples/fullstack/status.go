@@ -11,7 +11,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cutoverkit/cutover/dns"
 	"github.com/cutoverkit/cutover/migration"
+	"github.com/cutoverkit/cutover/network"
 	"github.com/cutoverkit/cutover/tracking"
 )
 
@@ -28,17 +30,104 @@ func cmdStatus(ctx context.Context, a *app) error {
 		if err != nil {
 			return err
 		}
+		db := a.readDatabaseRecord(ctx)
 		if a.output == "json" {
-			return json.NewEncoder(a.stdout).Encode(st)
+			return json.NewEncoder(a.stdout).Encode(struct {
+				tracking.Status
+				DatabaseRecord *databaseRecord `json:"databaseRecord,omitempty"`
+			}{st, db})
 		}
-		return writeStatus(a.stdout, st)
+		return writeStatus(a.stdout, st, db)
 	})
 }
 
+// databaseRecord is the database's DNS name as Route 53 answers it, and
+// so the database the applications write to.
+type databaseRecord struct {
+	// Name is the record's name, such as db.corp.example.internal.
+	Name string `json:"name"`
+	// Blue is the on-premises database's host, Green the AWS one's.
+	Blue  string `json:"blue,omitempty"`
+	Green string `json:"green,omitempty"`
+	// Split is the record's: all blue before the switch, all green after.
+	Split migration.Split `json:"split"`
+	// Error says why the record could not be read.
+	Error string `json:"error,omitempty"`
+}
+
+// String says which database is the writer.
+func (d databaseRecord) String() string {
+	switch {
+	case d.Error != "":
+		return "writer unknown: " + d.Error
+	case d.Split == migration.AllBlue:
+		return fmt.Sprintf("writer on-premises: %s → %s (%s)", d.Name, d.Blue, d.Split)
+	case d.Split == migration.GreenPercent(100):
+		return fmt.Sprintf("writer AWS: %s → %s (%s)", d.Name, d.Green, d.Split)
+	}
+	return fmt.Sprintf("writer SPLIT: %s answers both %s and %s (%s): two writers; move it to one side now", d.Name, d.Blue, d.Green, d.Split)
+}
+
+// readDatabaseRecord reads the database record from Route 53 — its two
+// targets and its split — in the zone the apply made (found, reading
+// only, when the command discovered nothing). A failure is the record's
+// Error: status shows everything else anyway.
+func (a *app) readDatabaseRecord(ctx context.Context) *databaseRecord {
+	rec := &databaseRecord{Name: a.spec.databaseName()}
+	if err := a.readDatabaseRecordInto(ctx, rec); err != nil {
+		rec.Error = err.Error()
+	}
+	return rec
+}
+
+func (a *app) readDatabaseRecordInto(ctx context.Context, rec *databaseRecord) error {
+	env := a.env(nil)
+	zoneID := a.platform.out.zone.ID
+	if zoneID == "" || migration.IsPending(zoneID) {
+		var err error
+		if zoneID, err = a.findZone(ctx); err != nil {
+			return err
+		}
+	}
+	spec, err := dns.LoadRecords(ctx, env, a.clients.route53, zoneID, a.spec.DNS.Zone, []string{a.spec.DNS.Database.Name})
+	if err != nil {
+		return err
+	}
+	router, err := dns.NewRouter(env, a.clients.route53, zoneID, spec)
+	if err != nil {
+		return err
+	}
+	if rec.Split, err = router.Weights(ctx); err != nil {
+		return err
+	}
+	rec.Blue, rec.Green = spec.Services[0].Blue.Host, spec.Services[0].Green.Host
+	return nil
+}
+
+// findZone returns the ID of the env's private hosted zone, reading only:
+// the VPC and the zone as a dry run of their Ensure finds them.
+func (a *app) findZone(ctx context.Context) (string, error) {
+	env := a.env(nil)
+	env.DryRun = true
+	vpc, err := network.EnsureVPC(ctx, env, a.clients.ec2, a.spec.vpcSpec())
+	if err != nil {
+		return "", err
+	}
+	zone, err := dns.EnsureZone(ctx, env, a.clients.route53, a.spec.zoneSpec(vpc.ID))
+	if err != nil {
+		return "", err
+	}
+	if migration.IsPending(zone.ID) {
+		return "", fmt.Errorf("no zone %s: run apply", a.spec.DNS.Zone)
+	}
+	return zone.ID, nil
+}
+
 // writeStatus renders the whole picture, readable at a glance: phase,
-// traffic, database, servers, files, validations, the last events, and
-// for the latest rollback decision, why.
-func writeStatus(w io.Writer, st tracking.Status) error {
+// traffic, database (the writer, when db is known, and the replication),
+// servers, files, validations, the last events, and for the latest
+// rollback decision, why.
+func writeStatus(w io.Writer, st tracking.Status, db *databaseRecord) error {
 	p := st.Progress()
 	fmt.Fprintf(w, "Migration %s: %s (%.0f %%)", st.Env, strings.ToUpper(string(st.Phase.Phase)), p.Percent)
 	if !st.Phase.Since.IsZero() {
@@ -56,7 +145,11 @@ func writeStatus(w io.Writer, st tracking.Status) error {
 		fmt.Fprintf(w, "%s (%.0f %% green), change %s at %s%s\n", st.Split.Split, st.Split.GreenShare(), orDash(st.Split.ChangeID), st.Split.At.UTC().Format("15:04:05"), byActor(st.Split.Actor))
 	}
 
-	fmt.Fprintln(w, "\nDatabase")
+	fmt.Fprint(w, "\nDatabase")
+	if db != nil {
+		fmt.Fprintf(w, "  %s", db)
+	}
+	fmt.Fprintln(w)
 	if len(st.Databases) == 0 {
 		fmt.Fprintln(w, "  no replication recorded yet")
 	}

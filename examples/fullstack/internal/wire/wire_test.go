@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cutoverkit/cutover/dms"
 	"github.com/cutoverkit/cutover/dns"
 	"github.com/cutoverkit/cutover/examples/fullstack/internal/wire"
 	"github.com/cutoverkit/cutover/internal/fakecloud"
@@ -43,4 +45,54 @@ func TestHandlerNeedsTheEnvsRecords(t *testing.T) {
 	split, err := h.Router.Weights(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, migration.AllBlue, split)
+	// The Lambda rolls traffic back and never switches: it has no fence
+	// and no database record to move.
+	rev, ok := h.Reverse.(wire.Replication)
+	require.True(t, ok)
+	assert.Nil(t, rev.Database)
+	assert.Nil(t, rev.Fence)
+}
+
+// TestSwitchDatabaseNeedsItsRecord: without the database record (or the
+// fence) the switch refuses before any call — a nil DMS client would fail
+// the test if one were made, and the record counts its calls — so the
+// applications are never left writing to a frozen source that nothing
+// tells them has moved.
+func TestSwitchDatabaseNeedsItsRecord(t *testing.T) {
+	ctx := context.Background()
+	env := migration.Env{Suffix: "dev", Region: "us-east-1", Account: "123456789012"}
+	fence := fakecloud.New().DMS().SourceFence("arn:aws:dms:us-east-1:123456789012:task:F")
+	tests := []struct {
+		name     string
+		fence    dms.Fence
+		database bool
+		want     string
+	}{
+		{"no record", fence, false, "the database record is required"},
+		{"no fence", nil, true, "a write fence on the source database is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := wire.Replication{Env: env, Fence: tt.fence}
+			rec := &countingRecord{}
+			if tt.database {
+				r.Database = rec
+			}
+			assert.ErrorContains(t, r.SwitchDatabase(ctx), tt.want)
+			assert.Zero(t, rec.calls, "the database record is left alone")
+		})
+	}
+}
+
+// countingRecord is a database record that counts the calls made to it.
+type countingRecord struct{ calls int }
+
+func (r *countingRecord) Shift(context.Context, migration.Split) (migration.Shifted, error) {
+	r.calls++
+	return migration.Shifted{}, errors.New("the database record must not move")
+}
+
+func (r *countingRecord) Weights(context.Context) (migration.Split, error) {
+	r.calls++
+	return migration.Split{}, errors.New("the database record must not be read")
 }
