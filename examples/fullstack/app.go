@@ -254,6 +254,56 @@ func (a *app) storeAs(actor string, notify bool) (*tracking.Store, error) {
 	return tracking.NewStore(a.env(nil), a.clients.dynamodb, opts)
 }
 
+// failureSeverity is the severity of each command's failure notification;
+// a command not listed notifies none (plan and status change nothing,
+// destroy is deleting the topic, demo has its own cloud).
+var failureSeverity = map[string]migration.Severity{
+	"apply":     migration.SeverityWarning,
+	"replicate": migration.SeverityWarning,
+	"validate":  migration.SeverityWarning,
+	// Traffic may be split, or stuck: someone must look now.
+	"cutover":  migration.SeverityCritical,
+	"rollback": migration.SeverityCritical,
+}
+
+// notifyFailure publishes a command's failure to the env's topic, so its
+// subscribers learn of it without watching the terminal: subject
+// "[cutover <env>] <command> failed", the error as the reason. It does
+// nothing for a success, bad usage, a plan with changes, an interrupt,
+// or a cutover the controller rolled back or aborted (the controller has
+// notified that itself, once), nor before the topic exists. Sending is
+// best effort: a failure to send is said on stderr, and the command's own
+// error stands. Errors carry no secrets (the packages never put one in an
+// error), so the reason is the error's text.
+func (a *app) notifyFailure(ctx context.Context, command string, err error) {
+	severity, ok := failureSeverity[command]
+	var uerr usageError
+	switch {
+	case err == nil, !ok, errors.As(err, &uerr), errors.Is(err, errChanges), errors.Is(err, context.Canceled),
+		errors.Is(err, rollback.ErrRolledBack), errors.Is(err, rollback.ErrAborted):
+		return
+	case a.clients == nil || a.platform == nil || a.platform.out == nil:
+		return
+	}
+	topic := a.platform.out.topic.ARN
+	if topic == "" || migration.IsPending(topic) {
+		return
+	}
+	env := a.env(nil)
+	n, nerr := tracking.NewNotifier(env, a.clients.sns, topic)
+	if nerr == nil {
+		nerr = n.Notify(ctx, migration.Notification{
+			Severity: severity,
+			Subject:  fmt.Sprintf("[cutover %s] %s failed", env.Suffix, command),
+			Reason:   err.Error(),
+			Details:  map[string]string{"command": command, "operator": owner()},
+		})
+	}
+	if nerr != nil {
+		fmt.Fprintf(a.stderr, "fullstack %s: could not notify the failure: %v\n", command, nerr)
+	}
+}
+
 // advance moves the phase from → to if it is in from; in to already is
 // fine (a re-run).
 func (a *app) advance(ctx context.Context, from, to migration.Phase, reason string) error {

@@ -116,6 +116,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	err := cmd.run(ctx, a)
+	a.notifyFailure(context.WithoutCancel(ctx), cmd.name, err)
+	code := exitCode(err)
+	if code == exitUsage || code == exitFailure {
+		fmt.Fprintf(stderr, "fullstack %s: %v\n", cmd.name, err)
+	}
+	return code
+}
+
+// exitCode maps a command's outcome to its exit code: 0 for success, 3
+// for a plan with changes (-detailed-exitcode), 2 for bad usage or an
+// invalid spec, 1 for every other failure — a failed validation, and a
+// cutover the controller rolled back, among them.
+func exitCode(err error) int {
 	var uerr usageError
 	switch {
 	case err == nil:
@@ -123,10 +136,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errChanges):
 		return exitChanges
 	case errors.As(err, &uerr):
-		fmt.Fprintf(stderr, "fullstack %s: %v\n", cmd.name, err)
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "fullstack %s: %v\n", cmd.name, err)
 		return exitFailure
 	}
 }

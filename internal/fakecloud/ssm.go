@@ -668,9 +668,14 @@ func (f *SSM) SetOnline(id string, online bool) {
 	}
 }
 
-// ScriptOutcome sets what running document docName on instanceID ends
-// with: status Success, Failed or TimedOut and the output of the
-// document's last step. Unscripted invocations succeed with output "ok".
+// AnyInstance, as ScriptOutcome's instanceID, scripts a document's outcome
+// on every instance that has none of its own.
+const AnyInstance = "*"
+
+// ScriptOutcome sets what running document docName on instanceID (or on
+// AnyInstance) ends with: status Success, Failed or TimedOut and the
+// output of the document's last step. Unscripted invocations succeed with
+// output "ok". It applies to commands sent from then on.
 func (f *SSM) ScriptOutcome(instanceID, docName string, status types.CommandInvocationStatus, output string) {
 	f.c.mu.Lock()
 	defer f.c.mu.Unlock()

@@ -451,6 +451,8 @@ func (f *SSM) SendCommand(ctx context.Context, in *ssm.SendCommandInput, _ ...fu
 			cmd.Offline[id] = m.Offline
 			if o, ok := s.Outcomes[id+"|"+d.Name]; ok {
 				cmd.Outcomes[id] = *o
+			} else if o, ok := s.Outcomes[AnyInstance+"|"+d.Name]; ok {
+				cmd.Outcomes[id] = *o
 			}
 		}
 		s.Commands = append(s.Commands, cmd)

@@ -357,3 +357,18 @@ func TestSSMSaveLoad(t *testing.T) {
 	assert.Len(t, loaded.SSM().Associations(), 1)
 	assert.Equal(t, types.CommandStatusSuccess, commandStatus(t, loaded, *sent.Command.CommandId).Status)
 }
+
+// TestSSMScriptOutcomeAnyInstance: an AnyInstance outcome applies to every
+// instance without one of its own, and only to the document it names.
+func TestSSMScriptOutcomeAnyInstance(t *testing.T) {
+	ctx := context.Background()
+	cloud, ids := activeDoc(t, 3)
+	f := cloud.SSM()
+	f.ScriptOutcome(fakecloud.AnyInstance, "check-doc", types.CommandInvocationStatusFailed, "FAIL everywhere")
+	f.ScriptOutcome(ids[2], "check-doc", types.CommandInvocationStatusSuccess, "ok here")
+	f.ScriptOutcome(fakecloud.AnyInstance, "other-doc", types.CommandInvocationStatusTimedOut, "")
+	sent, err := f.SendCommand(ctx, &ssm.SendCommandInput{DocumentName: aws.String("check-doc"), InstanceIds: ids, Parameters: map[string][]string{"host": {"db"}}, MaxConcurrency: aws.String("3"), MaxErrors: aws.String("100%")})
+	require.NoError(t, err)
+	cloud.Clock().Advance(fakecloud.SSMTargetResolution + fakecloud.SSMDispatch + 2*fakecloud.SSMRunTime)
+	assert.Equal(t, map[string]types.CommandInvocationStatus{ids[0]: "Failed", ids[1]: "Failed", ids[2]: "Success"}, invocationStatuses(t, cloud, *sent.Command.CommandId))
+}
