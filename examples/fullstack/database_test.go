@@ -90,6 +90,7 @@ func TestSwitchDatabaseCrashThenRerun(t *testing.T) {
 	for k := range writes {
 		for _, after := range []bool{false, true} {
 			t.Run(fmt.Sprintf("crash at %s (write %d) after=%v", writes[k], k+1, after), func(t *testing.T) {
+				t.Parallel() // each on a cloud of its own
 				a, cloud := replicating(t)
 				repl := switching(t, a)
 				cloud.SetFaults(fakecloud.Faults{CrashAtWrite: k + 1, CrashAfter: after})
