@@ -570,19 +570,11 @@ func (c *Controller) checkGates(ctx context.Context) ([]string, error) {
 // opens (INSYNC + RecordTTL).
 func (c *Controller) shift(ctx context.Context, i int, step Step) (time.Time, error) {
 	to := migration.GreenPercent(step.Green)
-	var applied migration.Shifted
-	err := c.Env.Retry(ctx, []string{"PriorRequestNotComplete"}, func(ctx context.Context) error {
-		var err error
-		applied, err = c.Router.Shift(ctx, to)
-		return err
-	})
+	applied, err := migration.ShiftTo(ctx, c.Env, c.Router, to)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("cutover: shift to %s: %w", to, err)
 	}
 	insync, changeID := c.Env.Now(), applied.ChangeID
-	if applied.Split != to {
-		return time.Time{}, fmt.Errorf("cutover: shift to %s: the router applied %s (change %s)", to, applied.Split, changeID)
-	}
 	if err := c.Store.RecordSplit(ctx, applied.Split, changeID); err != nil {
 		return time.Time{}, fmt.Errorf("cutover: record split: %w", err)
 	}

@@ -178,21 +178,13 @@ func (x *Executor) Rollback(ctx context.Context, req Request) (Result, error) {
 	return res, nil
 }
 
-// toBlue shifts every record to blue, retrying PriorRequestNotComplete
-// (another change of the zone still propagating) on the env clock.
+// toBlue shifts every record to blue (migration.ShiftTo: retrying a busy
+// zone, refusing a misapplied split) and records it.
 func (x *Executor) toBlue(ctx context.Context) (string, error) {
-	var applied migration.Shifted
-	err := x.Env.Retry(ctx, []string{"PriorRequestNotComplete"}, func(ctx context.Context) error {
-		var err error
-		applied, err = x.Router.Shift(ctx, migration.AllBlue)
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
+	applied, err := migration.ShiftTo(ctx, x.Env, x.Router, migration.AllBlue)
 	changeID := applied.ChangeID
-	if applied.Split != migration.AllBlue {
-		return changeID, fmt.Errorf("the router applied %s, not %s (change %s)", applied.Split, migration.AllBlue, changeID)
+	if err != nil {
+		return changeID, err
 	}
 	if err := x.Store.RecordSplit(ctx, applied.Split, changeID); err != nil {
 		return changeID, fmt.Errorf("record split: %w", err)

@@ -143,7 +143,7 @@ func TestCutoverCompletesACrashedSwitch(t *testing.T) {
 	repl := switching(t, a)
 	repl.Database = failingRecord{DatabaseRecord: repl.Database}
 	err := repl.SwitchDatabase(ctx)
-	require.ErrorContains(t, err, "the AWS database is the writer, but its DNS record still points on-premises")
+	require.ErrorContains(t, err, "the AWS database is the writer, but its DNS record does not point at AWS")
 	_, rev, record := databaseState(t, a, repl)
 	require.Equal(t, "running", rev)
 	require.Equal(t, migration.AllBlue, record)

@@ -167,17 +167,9 @@ func (r Replication) flip(ctx context.Context) error {
 	}
 	// A record that cannot be read is shifted anyway: Shift writes both
 	// weighted records whole, which repairs it.
-	var applied migration.Shifted
-	err := r.Env.Retry(ctx, []string{"PriorRequestNotComplete"}, func(ctx context.Context) error {
-		var err error
-		applied, err = r.Database.Shift(ctx, allAWS)
-		return err
-	})
+	applied, err := migration.ShiftTo(ctx, r.Env, r.Database, allAWS)
 	if err != nil {
-		return fmt.Errorf("its DNS record still points on-premises: %w", err)
-	}
-	if applied.Split != allAWS {
-		return fmt.Errorf("its DNS record was set to %s (change %s), not %s", applied.Split, applied.ChangeID, allAWS)
+		return fmt.Errorf("its DNS record does not point at AWS: %w", err)
 	}
 	r.Env.Log().Info("database record flipped: the applications write to the AWS database", "change", applied.ChangeID)
 	return nil
