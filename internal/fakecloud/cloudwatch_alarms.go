@@ -2,6 +2,7 @@ package fakecloud
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -34,7 +35,10 @@ import (
 //     state change fires the actions of the new state, when actions are
 //     enabled, outside the cloud's lock: an SNS topic ARN through the
 //     publishSNS hook (the alarm's SNS message), a Lambda ARN through the
-//     invokeLambda hook (the Lambda alarm-action payload). SetAlarmState
+//     invokeLambda hook (the Lambda alarm-action payload); and every state
+//     change, actions enabled or not, is put on the default event bus as
+//     a "CloudWatch Alarm State Change" event (publishEvent hook), which
+//     the matching EventBridge rules deliver. SetAlarmState
 //     changes a state and fires actions the same way. Nothing evaluates in
 //     the background: tests and the example's -sim loop call
 //     EvaluateAlarms.
@@ -726,11 +730,13 @@ type pendingDelivery struct {
 	alarm, state, action string
 	snsSubject, snsBody  string
 	lambdaPayload        []byte
+	event                []byte // the EventBridge event; action is empty
 }
 
 // transition moves an alarm to state (recording reason and data) and
-// returns the actions to fire; none when the state does not change or the
-// alarm's actions are disabled. Call with mu held.
+// returns the actions to fire, then the EventBridge event: nothing when
+// the state does not change, only the event when the alarm's actions are
+// disabled. Call with mu held.
 func (f *CloudWatch) transition(a *fakeAlarm, newState, reason, data string) []pendingDelivery {
 	now := f.c.now()
 	old := *a
@@ -739,8 +745,11 @@ func (f *CloudWatch) transition(a *fakeAlarm, newState, reason, data string) []p
 		return nil
 	}
 	a.State, a.StateTransitioned = newState, now
+	// EventBridge hears of every state change, whether actions are
+	// enabled or not; it goes last, after the alarm's own actions.
+	event := pendingDelivery{alarm: a.Name, state: newState, event: f.alarmEvent(a, &old)}
 	if !a.ActionsEnabled {
-		return nil
+		return []pendingDelivery{event}
 	}
 	var actions []string
 	switch newState {
@@ -761,12 +770,18 @@ func (f *CloudWatch) transition(a *fakeAlarm, newState, reason, data string) []p
 		}
 		out = append(out, d)
 	}
-	return out
+	return append(out, event)
 }
 
 // deliver fires actions without the lock held and records the outcome.
 func (f *CloudWatch) deliver(_ context.Context, ds []pendingDelivery) {
 	for _, d := range ds {
+		if d.event != nil {
+			if publishEvent != nil {
+				publishEvent(f.c, d.event)
+			}
+			continue // recorded by EventBridge (EventDeliveries)
+		}
 		var err error
 		switch {
 		case d.lambdaPayload != nil:
@@ -854,9 +869,10 @@ func (f *CloudWatch) snsAlarmMessage(a, old *fakeAlarm) (string, string) {
 	return subject, string(b)
 }
 
-// lambdaAlarmPayload returns the event CloudWatch sends to a Lambda alarm
-// action for a state change from old to a.
-func (f *CloudWatch) lambdaAlarmPayload(a, old *fakeAlarm) []byte {
+// alarmDetail returns the alarm of a state change from old to a the way
+// CloudWatch describes it to Lambda (alarmData) and EventBridge (detail):
+// its name, new and previous state and configuration.
+func alarmDetail(a, old *fakeAlarm) map[string]any {
 	cfg := map[string]any{"description": a.Description}
 	if a.Composite {
 		cfg["alarmRule"] = a.Rule
@@ -888,9 +904,43 @@ func (f *CloudWatch) lambdaAlarmPayload(a, old *fakeAlarm) []byte {
 		}
 		return m
 	}
+	return map[string]any{"alarmName": a.Name, "state": st(a), "previousState": st(old), "configuration": cfg}
+}
+
+// lambdaAlarmPayload returns the event CloudWatch sends to a Lambda alarm
+// action for a state change from old to a.
+func (f *CloudWatch) lambdaAlarmPayload(a, old *fakeAlarm) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"source": "aws.cloudwatch", "alarmArn": a.ARN, "accountId": f.c.account, "time": cwTime(f.c.now()), "region": f.c.region,
-		"alarmData": map[string]any{"alarmName": a.Name, "state": st(a), "previousState": st(old), "configuration": cfg},
+		"alarmData": alarmDetail(a, old),
+	})
+	return b
+}
+
+// alarmStateChangeEvent is the EventBridge event CloudWatch puts on the
+// default bus for an alarm's state change.
+type alarmStateChangeEvent struct {
+	Version    string         `json:"version"`
+	ID         string         `json:"id"`
+	DetailType string         `json:"detail-type"`
+	Source     string         `json:"source"`
+	Account    string         `json:"account"`
+	Time       string         `json:"time"`
+	Region     string         `json:"region"`
+	Resources  []string       `json:"resources"`
+	Detail     map[string]any `json:"detail"`
+}
+
+// alarmEvent returns the "CloudWatch Alarm State Change" event of a state
+// change from old to a. Its ID is derived from the alarm, the states and
+// the time, so events do not move the cloud's ID sequence.
+func (f *CloudWatch) alarmEvent(a, old *fakeAlarm) []byte {
+	sum := sha256.Sum256([]byte(a.ARN + "|" + old.State + "|" + a.State + "|" + a.StateTransitioned.Format(time.RFC3339Nano)))
+	id := fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+	b, _ := json.Marshal(alarmStateChangeEvent{
+		Version: "0", ID: id, DetailType: "CloudWatch Alarm State Change", Source: "aws.cloudwatch",
+		Account: f.c.account, Time: f.c.now().UTC().Format(time.RFC3339), Region: f.c.region,
+		Resources: []string{a.ARN}, Detail: alarmDetail(a, old),
 	})
 	return b
 }

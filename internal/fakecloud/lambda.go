@@ -39,7 +39,9 @@ import (
 //     policy; a delivery from a CloudWatch alarm (invokeLambda hook) is
 //     accepted only when the policy allows lambda.alarms.cloudwatch.amazonaws.com
 //     for that alarm, and one from SNS only when it allows
-//     sns.amazonaws.com for that topic.
+//     sns.amazonaws.com for that topic, and one from an EventBridge rule
+//     (invokeLambdaAs hook) only when it allows events.amazonaws.com for
+//     that rule.
 //   - Invoke runs the in-process handler set with SetHandler, outside the
 //     cloud's lock: RequestResponse returns its payload (FunctionError
 //     "Unhandled" when it fails), Event returns 202 and runs it at once,
@@ -55,6 +57,9 @@ func init() {
 	register("lambda", func() any { return &lambdaState{} })
 	invokeLambda = func(c *Cloud, functionARN string, payload []byte) error {
 		return c.Lambda().deliver(functionARN, payload)
+	}
+	invokeLambdaAs = func(c *Cloud, functionARN, principal, sourceARN, kind string, payload []byte) error {
+		return c.Lambda().deliverAs(functionARN, principal, sourceARN, kind, payload)
 	}
 }
 
@@ -108,7 +113,7 @@ type lambdaStatement struct {
 type Invocation struct {
 	Time     time.Time `json:"time"`
 	Function string    `json:"function"`
-	Type     string    `json:"type"` // RequestResponse, Event, or "alarm"/"sns" for deliveries
+	Type     string    `json:"type"` // RequestResponse, Event, or "alarm"/"sns"/"eventbridge" for deliveries
 	Payload  []byte    `json:"payload"`
 	Attempt  int       `json:"attempt"`
 	Err      string    `json:"error,omitempty"`
@@ -772,13 +777,20 @@ func (f *Lambda) runAsync(ctx context.Context, name string, h LambdaHandler, typ
 // service, accepted only when the resource policy lets that service (and
 // that source) invoke the function.
 func (f *Lambda) deliver(functionARN string, payload []byte) error {
+	principal, source, kind := deliverySource(payload)
+	return f.deliverAs(functionARN, principal, source, kind, payload)
+}
+
+// deliverAs is an asynchronous invocation by principal for source (""
+// for a caller the fake does not check), accepted only when the resource
+// policy allows it; kind names it in Invocations.
+func (f *Lambda) deliverAs(functionARN, principal, source, kind string, payload []byte) error {
 	f.c.mu.Lock()
 	fn, err := f.function(functionARN)
 	if err != nil {
 		f.c.mu.Unlock()
 		return err
 	}
-	principal, source, kind := deliverySource(payload)
 	if principal != "" && !fn.allows(principal, source, f.c.account) {
 		f.c.mu.Unlock()
 		return apiError("AccessDeniedException", "%s is not authorized to invoke %s for source %s", principal, fn.ARN, source)
