@@ -97,6 +97,11 @@ type FunctionSpec struct {
 	// example subscribes it to the notification topic): one statement
 	// each for principal sns.amazonaws.com with the topic as source.
 	TopicARNs []string
+	// RuleARNs are EventBridge rules allowed to invoke the function
+	// (AlarmRuleARN, the second delivery path of the alarm): one
+	// statement each for principal events.amazonaws.com with the account
+	// and the rule as conditions.
+	RuleARNs []string
 	// MemoryMB, TimeoutSeconds and LogRetentionDays default to 256, 120
 	// and 90.
 	MemoryMB         int32
@@ -109,10 +114,12 @@ var (
 	alarmARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:[0-9]{12}:alarm:.+$`)
 	topicARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 	kmsARNRe   = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$`)
+	ruleARNRe  = regexp.MustCompile(`^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:rule/([A-Za-z0-9._-]{1,256}/)?[A-Za-z0-9._-]{1,64}$`)
 )
 
 // Validate checks the spec: a zip holding bootstrap, the key and table
-// ARNs, a complete Config, alarm ARNs and sizes within Lambda's limits.
+// ARNs, a complete Config, alarm, topic and rule ARNs and sizes within
+// Lambda's limits.
 func (s FunctionSpec) Validate() error {
 	var errs []error
 	if err := checkBootstrapZip(s.Zip); err != nil {
@@ -135,6 +142,11 @@ func (s FunctionSpec) Validate() error {
 	for _, a := range s.TopicARNs {
 		if !migration.IsPending(a) && !topicARNRe.MatchString(a) {
 			errs = append(errs, fmt.Errorf("function.topicArns: %q is not an SNS topic ARN", a))
+		}
+	}
+	for _, a := range s.RuleARNs {
+		if !migration.IsPending(a) && !ruleARNRe.MatchString(a) {
+			errs = append(errs, fmt.Errorf("function.ruleArns: %q is not an EventBridge rule ARN", a))
 		}
 	}
 	if s.MemoryMB != 0 && (s.MemoryMB < 128 || s.MemoryMB > 10240) {
@@ -223,7 +235,7 @@ const functionTimeout = 5 * time.Minute
 //     same source gives the same zip, so a second apply changes nothing),
 //     the configuration as ConfigEnvVar encrypted with the env key, logs
 //     to the log group, memory and timeout, the env's tags, and exactly
-//     one resource-policy statement per alarm ARN and topic ARN (stale
+//     one resource-policy statement per alarm, topic and rule ARN (stale
 //     ones of this package removed, others' left alone).
 //
 // It refuses a function of that name without the env's ownership tag.
@@ -434,8 +446,9 @@ func statementID(kind, sourceARN string) string {
 }
 
 // syncPermissions makes the resource policy hold exactly one statement
-// per alarm ARN (principal lambda.alarms.cloudwatch.amazonaws.com) and per
-// topic ARN (principal sns.amazonaws.com), each conditioned on the env's
+// per alarm ARN (principal lambda.alarms.cloudwatch.amazonaws.com), per
+// topic ARN (principal sns.amazonaws.com) and per EventBridge rule ARN
+// (principal events.amazonaws.com), each conditioned on the env's
 // account and that source ARN, and no other statement of this package;
 // statements others added are left alone. With diffOnly it only reports
 // what it would change.
@@ -467,6 +480,9 @@ func syncPermissions(ctx context.Context, env migration.Env, api LambdaAPI, name
 	}
 	for _, a := range spec.TopicARNs {
 		want[statementID("sns", a)] = stmt{principal: "sns.amazonaws.com", sourceARN: a, sourceAccount: env.Account}
+	}
+	for _, a := range spec.RuleARNs {
+		want[statementID("events", a)] = stmt{principal: "events.amazonaws.com", sourceARN: a, sourceAccount: env.Account}
 	}
 	var diff []migration.FieldDiff
 	for _, sid := range slices.Sorted(maps.Keys(have)) {

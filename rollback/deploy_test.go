@@ -52,6 +52,7 @@ func clients(cloud *fakecloud.Cloud) rollback.FunctionClients {
 
 func TestEnsureFunction(t *testing.T) {
 	ctx := context.Background()
+	env0, _, _ := cloudEnv(t) // names for the table: every case's env is alike
 	ensure := func(t *testing.T, env migration.Env, cloud *fakecloud.Cloud, spec rollback.FunctionSpec) {
 		t.Helper()
 		quiet := env
@@ -90,6 +91,16 @@ func TestEnsureFunction(t *testing.T) {
 			require.NoError(t, err)
 		}, edit: func(s *rollback.FunctionSpec) { s.TopicARNs = []string{testTopicARN} },
 			wantAction: migration.ActionUpdate, wantWrites: []string{"AddPermission"}},
+		{name: "the EventBridge rule gets its permission before the rule exists", setup: ensure, edit: func(s *rollback.FunctionSpec) {
+			s.RuleARNs = []string{rollback.AlarmRuleARN(env0)}
+		}, wantAction: migration.ActionUpdate, wantWrites: []string{"AddPermission"}},
+		{name: "a rule no longer listed loses its permission; the alarm's stays", setup: func(t *testing.T, env migration.Env, cloud *fakecloud.Cloud, spec rollback.FunctionSpec) {
+			spec.RuleARNs = []string{rollback.AlarmRuleARN(env)}
+			ensure(t, env, cloud, spec)
+		}, wantAction: migration.ActionUpdate, wantWrites: []string{"RemovePermission"}},
+		{name: "a rule ARN that is not one is refused before any call", edit: func(s *rollback.FunctionSpec) {
+			s.RuleARNs = []string{"arn:aws:events:us-east-1:123456789012:event-bus/default"}
+		}, wantErr: `function.ruleArns: "arn:aws:events:us-east-1:123456789012:event-bus/default" is not an EventBridge rule ARN`},
 		{name: "the role's policy drifted: only the role is rewritten", setup: func(t *testing.T, env migration.Env, cloud *fakecloud.Cloud, spec rollback.FunctionSpec) {
 			ensure(t, env, cloud, spec)
 			drift := spec
@@ -188,6 +199,9 @@ func TestEnsureFunction(t *testing.T) {
 			}
 			for _, a := range spec.TopicARNs {
 				want = append(want, [2]string{"sns.amazonaws.com", a})
+			}
+			for _, a := range spec.RuleARNs {
+				want = append(want, [2]string{"events.amazonaws.com", a})
 			}
 			assert.ElementsMatch(t, want, stmts, "exactly the statements of the spec")
 			key, days, ok := cloud.Logs().LogGroupKey("/cutover/dev/rollback-lambda")
