@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -113,6 +114,7 @@ type clients struct {
 	sns        snsAPI
 	cloudwatch cloudwatchAPI
 	lambda     rollback.LambdaAPI
+	events     rollback.EventsAPI
 	mgn        mgnAPI
 	datasync   datasyncAPI
 	s3         migration.S3API
@@ -129,7 +131,7 @@ func simClients(cloud *fakecloud.Cloud) *clients {
 		account: cloud.Account(), region: cloud.Region(), clock: cloud.Clock(), cloud: cloud,
 		ec2: cloud.EC2(), kms: cloud.KMS(), iam: cloud.IAM(), logs: cloud.Logs(), dx: cloud.DirectConnect(), resolver: cloud.Resolver(),
 		dms: cloud.DMS(), rds: cloud.RDS(), secrets: cloud.SecretsManager(), route53: cloud.Route53(), dynamodb: cloud.DynamoDB(),
-		sns: cloud.SNS(), cloudwatch: cloud.CloudWatch(), lambda: cloud.Lambda(), mgn: cloud.MGN(), datasync: cloud.DataSync(),
+		sns: cloud.SNS(), cloudwatch: cloud.CloudWatch(), lambda: cloud.Lambda(), events: cloud.EventBridge(), mgn: cloud.MGN(), datasync: cloud.DataSync(),
 		s3: cloud.S3(), efs: cloud.EFS(), ssm: cloud.SSM(),
 	}
 }
@@ -152,7 +154,7 @@ func awsClients(ctx context.Context, region string) (*clients, error) {
 		dx: directconnect.NewFromConfig(cfg), resolver: route53resolver.NewFromConfig(cfg), dms: databasemigrationservice.NewFromConfig(cfg),
 		rds: rds.NewFromConfig(cfg), secrets: secretsmanager.NewFromConfig(cfg), route53: route53.NewFromConfig(cfg),
 		dynamodb: dynamodb.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg), cloudwatch: cloudwatch.NewFromConfig(cfg),
-		lambda: lambda.NewFromConfig(cfg), mgn: mgn.NewFromConfig(cfg), datasync: datasync.NewFromConfig(cfg),
+		lambda: lambda.NewFromConfig(cfg), events: eventbridge.NewFromConfig(cfg), mgn: mgn.NewFromConfig(cfg), datasync: datasync.NewFromConfig(cfg),
 		s3: s3.NewFromConfig(cfg), efs: efs.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg),
 	}, nil
 }

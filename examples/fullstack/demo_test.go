@@ -11,6 +11,7 @@ import (
 
 	"github.com/cutoverkit/cutover/internal/fakecloud"
 	"github.com/cutoverkit/cutover/migration"
+	"github.com/cutoverkit/cutover/rollback"
 )
 
 // TestDemo runs the whole story on a fresh simulated cloud, as `demo`
@@ -71,6 +72,38 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	assert.Positive(t, ran, "the handler ran without error")
+
+	// Both paths delivered the composite's ALARM to the Lambda — its own
+	// action and the EventBridge rule — and the executor made one
+	// transition and sent one notification of it.
+	via := map[string]int{}
+	for _, inv := range cloud.Lambda().Invocations() {
+		if inv.Function != "migration-rollback-dev" || inv.Attempt != 1 {
+			continue
+		}
+		evs, err := rollback.DecodeAlarmEvents(inv.Payload)
+		require.NoError(t, err)
+		for _, ev := range evs {
+			if ev.AlarmName == "alarm-rollback-dev" && ev.State == "ALARM" {
+				via[ev.Via]++
+			}
+		}
+	}
+	assert.Positive(t, via["alarm-action"], "the composite alarm's action invoked the Lambda")
+	assert.Positive(t, via["eventbridge"], "the EventBridge rule invoked the Lambda")
+	rule := cloud.EventBridge().EventDeliveries()
+	require.NotEmpty(t, rule)
+	for _, d := range rule {
+		assert.Equal(t, "migration-rollback-alarms-dev", d.Rule)
+		assert.True(t, d.Delivered, "the function's policy allows the rule: %s", d.Err)
+	}
+	rolledBack := 0
+	for _, m := range cloud.SNS().Published("") {
+		if strings.Contains(m.Subject, "Cutover rolled back to blue") {
+			rolledBack++
+		}
+	}
+	assert.Equal(t, 1, rolledBack, "one rollback notification for two deliveries")
 	assert.Contains(t, out.String(), "Nothing owned by env \"dev\" is left in the simulated cloud.")
 
 	// The operator's IAM policy, derived from every call of the story.
@@ -85,7 +118,7 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"ec2:CreateVpc", "ec2:CreateVpnConnection", "kms:CreateKey", "dms:CreateReplicationInstance", "dms:StartReplicationTask",
 		"rds:CreateDBInstance", "route53:ChangeResourceRecordSets", "dynamodb:PutItem", "sns:Publish", "cloudwatch:PutMetricAlarm",
 		"lambda:CreateFunction", "mgn:StartCutover", "datasync:StartTaskExecution", "s3:PutEncryptionConfiguration", "ssm:SendCommand",
-		"iam:CreateRole", "iam:PassRole"} {
+		"iam:CreateRole", "iam:PassRole", "events:PutRule", "events:PutTargets", "events:DeleteRule"} {
 		assert.True(t, actions[want], "the operator policy allows %s", want)
 	}
 	assert.False(t, actions["s3:PutBucketEncryption"], "S3 operations map to their IAM actions")

@@ -20,7 +20,7 @@ var iamPrefix = map[string]string{
 	"Database Migration Service": "dms", "RDS": "rds", "Secrets Manager": "secretsmanager",
 	"Route 53": "route53", "Route53Resolver": "route53resolver", "Direct Connect": "directconnect",
 	"DynamoDB": "dynamodb", "SNS": "sns", "Lambda": "lambda", "mgn": "mgn", "DataSync": "datasync",
-	"S3": "s3", "SSM": "ssm", "STS": "sts", "EFS": "elasticfilesystem",
+	"S3": "s3", "SSM": "ssm", "STS": "sts", "EFS": "elasticfilesystem", "EventBridge": "events",
 }
 
 // actionOverrides lists the API operations whose IAM action is not

@@ -21,6 +21,8 @@ func TestOperatorPolicy(t *testing.T) {
 		{Service: "STS", Op: "GetCallerIdentity"},
 		{Service: "IAM", Op: "CreateRole", Write: true},
 		{Service: "EFS", Op: "CreateMountTarget", Write: true},
+		{Service: "EventBridge", Op: "PutRule", Write: true},
+		{Service: "EventBridge", Op: "ListTagsForResource"},
 	}
 	p, err := operatorPolicy(env, calls)
 	require.NoError(t, err)
@@ -32,10 +34,11 @@ func TestOperatorPolicy(t *testing.T) {
 	assert.Equal(t, []string{"elasticfilesystem:CreateMountTarget"}, got["MigrationElasticfilesystem"])
 	assert.Equal(t, []string{"s3:ListBucket", "s3:PutEncryptionConfiguration"}, got["MigrationS3"])
 	assert.Equal(t, []string{"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, got["MigrationDynamodb"])
+	assert.Equal(t, []string{"events:ListTagsForResource", "events:PutRule"}, got["MigrationEvents"], "EventBridge's actions are events:")
 	assert.NotContains(t, got, "MigrationSts", "GetCallerIdentity needs no permission")
 	assert.Equal(t, []string{"iam:PassRole"}, got["PassEnvRolesToServices"])
 	for _, st := range p.Statement {
-		if st.Sid == "MigrationEc2" {
+		if st.Sid == "MigrationEc2" || st.Sid == "MigrationEvents" {
 			assert.Equal(t, migration.Strings{"us-east-1"}, st.Condition["StringEquals"]["aws:RequestedRegion"])
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,6 +72,7 @@ const (
 	stepTopic    = "notifications"
 	stepAlarms   = "rollback-alarms"
 	stepFunction = "rollback-lambda"
+	stepRule     = "rollback-alarm-rule"
 	stepMGN      = "mgn-service"
 	stepAgents   = "datasync-agents"
 )
@@ -375,6 +377,21 @@ func (p *platform) steps(opts migration.Options) []migration.Step {
 				return rollback.DeleteFunction(ctx, env, p.functionClients(), spec)
 			},
 		},
+		// The second path from the composite alarm to the Lambda: an
+		// EventBridge rule. The function already allows it (its
+		// RuleARNs hold the rule's ARN, known before the rule exists), so
+		// the rule comes after the function and a second apply writes
+		// nothing.
+		migration.Step{
+			Name: stepRule, DependsOn: []string{stepAlarms, stepFunction},
+			Apply: func(ctx context.Context, env migration.Env) error {
+				_, err := rollback.EnsureAlarmRule(ctx, env, c.events, p.alarmRuleSpec(env))
+				return err
+			},
+			Delete: func(ctx context.Context, env migration.Env) error {
+				return rollback.DeleteAlarmRule(ctx, env, c.events, p.alarmRuleSpec(env))
+			},
+		},
 		migration.Step{
 			Name: "dashboard", DependsOn: []string{stepAlarms, dms.StepTasks, stepVPN},
 			Apply: func(ctx context.Context, env migration.Env) error {
@@ -503,10 +520,20 @@ func (p *platform) functionSpec(ctx context.Context, env migration.Env) (rollbac
 	}
 	spec := rollback.FunctionSpec{
 		KMSKeyARN: p.out.key.ARN, TableARN: p.out.table.ARN, Config: p.lambdaConfig(env, policy),
-		AlarmARNs: []string{p.out.alarms.Composite.ARN},
+		AlarmARNs: []string{p.out.alarms.Composite.ARN}, RuleARNs: []string{rollback.AlarmRuleARN(env)},
 	}
 	spec.Zip, err = p.lambdaZip(ctx)
 	return spec, err
+}
+
+// alarmRuleSpec is the EventBridge rule from the composite alarm to the
+// function. The ARNs are the ones the alarms and function steps made, or
+// the ones they will have (a destroy after a partial apply).
+func (p *platform) alarmRuleSpec(env migration.Env) rollback.AlarmRuleSpec {
+	return rollback.AlarmRuleSpec{
+		AlarmARNs:   []string{cmp.Or(p.out.alarms.Composite.ARN, rollback.AlarmARN(env, rollback.CompositeAlarmName(env)))},
+		FunctionARN: cmp.Or(p.out.function.ARN, rollback.FunctionARN(env)),
+	}
 }
 
 func (p *platform) dashboardSpec(opts migration.Options) tracking.DashboardSpec {
