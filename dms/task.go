@@ -430,6 +430,18 @@ func findTask(ctx context.Context, api TaskRunner, filter, value string) (*dmsty
 	return nil, nil
 }
 
+// TaskStatus returns a task's status as DMS reports it ("ready",
+// "starting", "running", "stopped", ...). It reads the task alone, which
+// is cheaper than Lag when only the state matters (a gate asking whether
+// the database has switched). A task that does not exist is an error.
+func TaskStatus(ctx context.Context, api TaskRunner, taskARN string) (string, error) {
+	t, err := describeTask(ctx, api, taskARN)
+	if err != nil {
+		return "", fmt.Errorf("status of %s: %w", taskARN, err)
+	}
+	return aws.ToString(t.Status), nil
+}
+
 func describeTask(ctx context.Context, api TaskRunner, arn string) (*dmstypes.ReplicationTask, error) {
 	t, err := findTask(ctx, api, "replication-task-arn", arn)
 	if err != nil {

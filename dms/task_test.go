@@ -190,6 +190,13 @@ func TestStartStopResume(t *testing.T) {
 	require.NoError(t, dms.Stop(f.ctx, f.env, api, fwd))
 	assert.Equal(t, "stopped", f.cloud.DMS().TaskStatus("dms-task-forward-dev"))
 	f.reset()
+	status, err := dms.TaskStatus(f.ctx, api, fwd)
+	require.NoError(t, err)
+	assert.Equal(t, "stopped", status, "TaskStatus reads what DMS says")
+	assert.Empty(t, f.cloud.Writes())
+	_, err = dms.TaskStatus(f.ctx, api, "arn:aws:dms:us-east-1:123456789012:task:NOSUCHTASK")
+	require.ErrorContains(t, err, "status of arn:aws:dms:us-east-1:123456789012:task:NOSUCHTASK: task arn:aws:dms:us-east-1:123456789012:task:NOSUCHTASK not found")
+
 	require.NoError(t, dms.Stop(f.ctx, f.env, api, fwd))
 	assert.Empty(t, f.cloud.Writes(), "stopping a stopped task writes nothing")
 
@@ -210,7 +217,7 @@ func TestStartStopResume(t *testing.T) {
 	assert.Equal(t, []string{"StopReplicationTask", "StartReplicationTask"}, f.writes())
 
 	// Resume refuses a task that never ran.
-	err := dms.Resume(f.ctx, f.env, api, out.Reverse.ARN)
+	err = dms.Resume(f.ctx, f.env, api, out.Reverse.ARN)
 	require.ErrorContains(t, err, "never ran")
 
 	// A dry run reads only.

@@ -84,6 +84,9 @@ func (w *simWorld) stop() {
 	w.stopFn = nil
 }
 
+// alarmLoopMinGap is the least real time between two alarm evaluations.
+const alarmLoopMinGap = 20 * time.Millisecond
+
 // alarmLoop evaluates the alarms every simulated 30 seconds, as
 // CloudWatch does continuously; actions (SNS, the rollback Lambda) fire
 // from here.
@@ -94,6 +97,15 @@ func (w *simWorld) alarmLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-w.cloud.Clock().After(30 * time.Second):
+		}
+		// And at most every alarmLoopMinGap of real time: at a high
+		// -sim-speed, 30 simulated seconds are a millisecond or less, and
+		// evaluating every alarm that often would take a CPU of its own
+		// and starve the platform it watches.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(alarmLoopMinGap):
 		}
 		_, _ = w.cloud.CloudWatch().EvaluateAlarms(ctx)
 	}

@@ -91,14 +91,13 @@ func (r Replication) ReverseLag(ctx context.Context) (migration.ReplicationLag, 
 }
 
 // reverseRunning reports whether the reverse task runs: the database has
-// switched. A task just started has no latency datapoints yet; it runs all
-// the same.
+// switched. It reads the task's status alone (no metrics).
 func (r Replication) reverseRunning(ctx context.Context) (bool, error) {
-	l, err := dms.Lag(ctx, r.Env, r.DMS, r.Metrics, r.ReverseARN)
-	if err != nil && !errors.Is(err, dms.ErrNoLagData) {
+	status, err := dms.TaskStatus(ctx, r.DMS, r.ReverseARN)
+	if err != nil {
 		return false, err
 	}
-	return strings.EqualFold(l.Status, "running"), nil
+	return strings.EqualFold(status, "running"), nil
 }
 
 // lag reads a task's lag. A task that is not running has no latency
