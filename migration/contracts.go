@@ -61,6 +61,8 @@ func (s Split) Validate(allowBothZero bool) error {
 	return nil
 }
 
+// String renders the split as "blue B / green G", the form plans,
+// events and status use.
 func (s Split) String() string { return fmt.Sprintf("blue %d / green %d", s.Blue, s.Green) }
 
 // ReplicationLag is the state of one DMS task's change data capture: how

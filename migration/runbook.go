@@ -188,7 +188,9 @@ type StepError struct {
 	Err  error
 }
 
+// Error names the step and its error.
 func (e *StepError) Error() string { return fmt.Sprintf("step %q: %v", e.Step, e.Err) }
+// Unwrap returns the step's error.
 func (e *StepError) Unwrap() error { return e.Err }
 
 // RunError is what Apply, Plan and Destroy return when steps fail: every
@@ -200,6 +202,8 @@ type RunError struct {
 	Skipped []string
 }
 
+// Error names the operation, every failed step with its error and the
+// steps that were skipped.
 func (e *RunError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d step(s) failed", e.Op, len(e.Failed))

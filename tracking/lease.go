@@ -33,6 +33,7 @@ type LeaseHeldError struct {
 	Expires time.Time
 }
 
+// Error says that the lease is held, by whom and until when.
 func (e *LeaseHeldError) Error() string {
 	return fmt.Sprintf("%v: %s holds it until %s", ErrLeaseHeld, e.Owner, fmtTime(e.Expires))
 }

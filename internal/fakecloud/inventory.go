@@ -23,6 +23,8 @@ type Tagged struct {
 	Deleted bool
 }
 
+// String renders the resource as "service/path id", with its state and
+// whether it is deleted, for messages about leftovers.
 func (t Tagged) String() string {
 	s := t.Service + "/" + t.Path + " " + t.ID
 	if t.State != "" {
