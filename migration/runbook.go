@@ -190,6 +190,7 @@ type StepError struct {
 
 // Error names the step and its error.
 func (e *StepError) Error() string { return fmt.Sprintf("step %q: %v", e.Step, e.Err) }
+
 // Unwrap returns the step's error.
 func (e *StepError) Unwrap() error { return e.Err }
 
