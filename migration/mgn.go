@@ -111,7 +111,8 @@ const (
 // template: how every new source server replicates.
 type ReplicationTemplateSpec struct {
 	// StagingSubnetID is a private subnet of the VPC (subnet-...) where
-	// MGN runs the replication servers and keeps the staging disks.
+	// MGN runs the replication servers and keeps the staging disks
+	// (VerifyPrivateSubnet checks that it is private).
 	StagingSubnetID string
 	// SecurityGroupIDs are the replication servers' security groups
 	// (they must allow TCP 1500 from the source servers); the VPC's
@@ -229,7 +230,9 @@ func stagingTags(env Env) map[string]string {
 // (AdoptTemplateID). Pending inputs (dry run) report a create without
 // calling AWS; an uninitialized MGN (EnsureMGNService not yet applied)
 // reports a create in a dry run and is an error otherwise. Idempotent: a
-// converged template costs reads only.
+// converged template costs reads only. It does not read the network: call
+// VerifyPrivateSubnet on StagingSubnetID first, as the example does, to
+// refuse a staging subnet that is not private.
 func EnsureReplicationTemplate(ctx context.Context, env Env, api MGNAPI, spec ReplicationTemplateSpec) (ReplicationTemplate, error) {
 	name := ReplicationTemplateName(env)
 	if err := Validate(env, spec); err != nil {
