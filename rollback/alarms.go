@@ -277,11 +277,7 @@ func alarmTags(ctx context.Context, api AlarmsAPI, arn string) (map[string]strin
 	if err != nil {
 		return nil, fmt.Errorf("list tags: %w", err)
 	}
-	have := map[string]string{}
-	for _, t := range out.Tags {
-		have[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return have, nil
+	return awsx.TagMap(out.Tags, func(t types.Tag) (*string, *string) { return t.Key, t.Value }), nil
 }
 
 // ownedTags returns the tags of an existing alarm, after checking it

@@ -45,6 +45,7 @@ type (
 	ec2API interface {
 		network.EC2API
 		migration.EFSNetworkAPI
+		migration.SubnetReader
 	}
 	iamAPI interface {
 		migration.ReplicationIAMAPI

@@ -295,9 +295,18 @@ func (p *platform) steps(opts migration.Options) []migration.Step {
 			},
 		},
 		{
+			// The staging subnet must be private as routed, not only as
+			// named. Not waiting for the route tables (the NAT gateways
+			// take minutes): before its association the subnet follows the
+			// VPC's main table, which the check reads then, and every
+			// later apply checks the private table it is associated with.
 			Name: "replication-template", DependsOn: []string{stepMGN, stepSubnets, stepSGs, stepKey},
 			Apply: func(ctx context.Context, env migration.Env) (err error) {
-				out.template, err = migration.EnsureReplicationTemplate(ctx, env, c.mgn, s.replicationTemplateSpec(firstID(out.subnets.Private), out.sgs.Replication, out.key.ARN))
+				staging := firstID(out.subnets.Private)
+				if err := migration.VerifyPrivateSubnet(ctx, c.ec2, staging); err != nil {
+					return fmt.Errorf("mgn staging subnet: %w", err)
+				}
+				out.template, err = migration.EnsureReplicationTemplate(ctx, env, c.mgn, s.replicationTemplateSpec(staging, out.sgs.Replication, out.key.ARN))
 				return
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
@@ -348,7 +357,7 @@ func (p *platform) steps(opts migration.Options) []migration.Step {
 				if err != nil {
 					return err
 				}
-				out.alarms, err = rollback.EnsurePolicyAlarms(ctx, env, c.cloudwatch, policy, []string{out.topic.ARN}, []string{rollbackFunctionARN(env)})
+				out.alarms, err = rollback.EnsurePolicyAlarms(ctx, env, c.cloudwatch, policy, []string{out.topic.ARN}, []string{rollback.FunctionARN(env)})
 				return err
 			},
 			Delete: func(ctx context.Context, env migration.Env) error {
@@ -493,10 +502,6 @@ func (p *platform) validateSpec() validate.Spec {
 // policy is the rollback policy over the resources the apply made.
 func (p *platform) policy(env migration.Env) (rollback.Policy, error) {
 	return rollback.DefaultPolicy(env, p.spec.rulesSpec(env.Name("dms-instance"), p.out.dms.Forward.ARN, p.out.vpn.ID))
-}
-
-func rollbackFunctionARN(env migration.Env) string {
-	return "arn:aws:lambda:" + env.Region + ":" + env.Account + ":function:" + rollback.FunctionName(env)
 }
 
 func (p *platform) lambdaConfig(env migration.Env, policy rollback.Policy) rollback.LambdaConfig {

@@ -8,10 +8,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cutoverkit/cutover/dms"
+	"github.com/cutoverkit/cutover/internal/awsx"
 	"github.com/cutoverkit/cutover/internal/fakecloud"
 	"github.com/cutoverkit/cutover/migration"
 	"github.com/cutoverkit/cutover/validate"
@@ -231,4 +233,29 @@ func rulesOfGroup(t *testing.T, cloud *fakecloud.Cloud, id string) []string {
 		}
 	}
 	return rules
+}
+
+// TestPublicStagingSubnetRefused: apply refuses to point MGN's template at
+// a staging subnet someone made public (a route to the internet gateway in
+// its table), naming the subnet and the route, and leaves the template as
+// it was.
+func TestPublicStagingSubnetRefused(t *testing.T) {
+	ctx := context.Background()
+	a, cloud, out := testApp(t, 0)
+	require.NoError(t, apply(ctx, a, &migration.Report{}), out.String())
+	o := a.platform.out
+	staging := firstID(o.subnets.Private)
+	rts, err := cloud.EC2().DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{awsx.Filter("association.subnet-id", staging)}})
+	require.NoError(t, err)
+	require.Len(t, rts.RouteTables, 1)
+	_, err = cloud.EC2().CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: rts.RouteTables[0].RouteTableId, DestinationCidrBlock: aws.String("203.0.113.0/24"), GatewayId: aws.String(o.igw.ID)})
+	require.NoError(t, err)
+
+	mark := len(cloud.Calls())
+	err = apply(ctx, a, &migration.Report{})
+	require.ErrorIs(t, err, migration.ErrPublicSubnet)
+	assert.ErrorContains(t, err, "mgn staging subnet: verify subnet "+staging+": its route table "+aws.ToString(rts.RouteTables[0].RouteTableId)+" routes 203.0.113.0/24 to internet gateway "+o.igw.ID)
+	for _, c := range cloud.Calls()[mark:] {
+		assert.False(t, c.Service == "mgn" && c.Write, "the template is left alone: %s", c.Op)
+	}
 }
