@@ -128,6 +128,10 @@ func TestDemo(t *testing.T) {
 	status := out.String()[strings.Index(out.String(), "== 7. status"):strings.Index(out.String(), "== 8.")]
 	assert.Regexp(t, `dms-task-forward-dev\s+stopped`, status)
 	assert.Regexp(t, `dms-task-reverse-dev\s+running`, status)
+	// The reverse task carries back every table the forward task brought.
+	assert.Regexp(t, `dms-task-forward-dev\s+stopped\s+lag \S+\s+tables: 6 completed`, status)
+	assert.Regexp(t, `dms-task-reverse-dev\s+running\s+lag \S+\s+tables: 6 completed`, status)
+	assert.Regexp(t, `datasync-task-files-dev\s+success\s+2\.0 TiB of 2\.0 TiB, \d+ files \(task-[0-9a-f]+\)`, status)
 	assert.Regexp(t, `Traffic\s+blue 100 / green 0`, status)
 	assert.Regexp(t, `Database\s+writer AWS: db\.corp\.example\.internal → rds-target-dev\.`, status)
 }

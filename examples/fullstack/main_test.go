@@ -141,7 +141,7 @@ func TestStatusGolden(t *testing.T) {
 			{Task: "dms-task-forward-dev", Status: "stopped", At: at, Tables: map[string]int{"Table completed": 6}},
 			{Task: "dms-task-reverse-dev", Status: "running", Source: 2 * time.Second, Target: 4 * time.Second, At: at},
 		},
-		Transfers:   []migration.TransferStatus{{Task: "datasync-task-files-dev", Status: "SUCCESS", BytesDone: 2 << 40, BytesTotal: 2 << 40, FilesDone: 1800000, At: at}},
+		Transfers:   []migration.TransferStatus{{Task: "arn:aws:datasync:us-east-1:123456789012:task/task-0a1b2c3d4e5f60718", Execution: "arn:aws:datasync:us-east-1:123456789012:task/task-0a1b2c3d4e5f60718/execution/exec-0f1e2d3c4b5a69788", Status: "SUCCESS", BytesDone: 2 << 40, BytesTotal: 2 << 40, FilesDone: 1800000, At: at}},
 		Validations: []migration.ValidationResult{{Name: "validate-application-health-dev", Passed: true, At: at.Add(-2 * time.Hour), Instances: []migration.InstanceResult{{InstanceID: "i-1", Name: "app-01", Passed: true}, {InstanceID: "i-2", Name: "app-02", Passed: true}}}},
 		Split:       &tracking.SplitState{Split: migration.AllBlue, ChangeID: "C0FFDD8D3D3394CB38", At: at.Add(-20 * time.Minute), Actor: "lambda"},
 		Events: []migration.HistoryEntry{

@@ -252,15 +252,20 @@ func (w *simWorld) spiking(t time.Time) bool {
 // source database's tables and the file share's bytes.
 func (w *simWorld) afterApply(_ context.Context, out *outputs) error {
 	w.attach(out)
-	if src, ok := out.dms.Endpoints[dms.EndpointSource]; ok && !migration.IsPending(src.ARN) {
-		w.cloud.DMS().SetSourceTables(src.ARN,
-			fakecloud.DMSTable{Schema: "public", Name: "accounts", Rows: 4_200_000},
-			fakecloud.DMSTable{Schema: "public", Name: "customers", Rows: 2_900_000},
-			fakecloud.DMSTable{Schema: "public", Name: "transactions", Rows: 310_000_000},
-			fakecloud.DMSTable{Schema: "public", Name: "ledger_entries", Rows: 620_000_000},
-			fakecloud.DMSTable{Schema: "public", Name: "statements", Rows: 48_000_000},
-			fakecloud.DMSTable{Schema: "audit", Name: "events", Rows: 95_000_000},
-		)
+	tables := []fakecloud.DMSTable{
+		{Schema: "public", Name: "accounts", Rows: 4_200_000},
+		{Schema: "public", Name: "customers", Rows: 2_900_000},
+		{Schema: "public", Name: "transactions", Rows: 310_000_000},
+		{Schema: "public", Name: "ledger_entries", Rows: 620_000_000},
+		{Schema: "public", Name: "statements", Rows: 48_000_000},
+		{Schema: "audit", Name: "events", Rows: 95_000_000},
+	}
+	// The on-premises database, and the AWS one the forward task fills
+	// with the same tables, which the reverse task reads.
+	for _, name := range []string{dms.EndpointSource, dms.EndpointReverseSource} {
+		if ep, ok := out.dms.Endpoints[name]; ok && !migration.IsPending(ep.ARN) {
+			w.cloud.DMS().SetSourceTables(ep.ARN, tables...)
+		}
 	}
 	if loc := out.files.SourceLocation.ARN; loc != "" && !migration.IsPending(loc) {
 		w.cloud.DataSync().SetSourceData(loc, simShareBytes, simShareFiles)

@@ -154,11 +154,18 @@ func writeStatus(w io.Writer, st tracking.Status, db *databaseRecord) error {
 		fmt.Fprintln(w, "  no replication recorded yet")
 	}
 	for _, d := range st.Databases {
+		// DMS's table states ("Table completed", "Full load", ...) as
+		// "tables: 6 completed, 2 full load".
 		tables := make([]string, 0, len(d.Tables))
 		for _, k := range slices.Sorted(maps.Keys(d.Tables)) {
-			tables = append(tables, fmt.Sprintf("%d %s", d.Tables[k], strings.ToLower(k)))
+			state := strings.TrimPrefix(strings.ToLower(k), "table ")
+			tables = append(tables, fmt.Sprintf("%d %s", d.Tables[k], state))
 		}
-		line := fmt.Sprintf("  %-28s %-9s lag %-8s %s", shortARN(d.Task), d.Status, max(d.Source, d.Target).Round(time.Second), strings.Join(tables, ", "))
+		summary := ""
+		if len(tables) > 0 {
+			summary = "tables: " + strings.Join(tables, ", ")
+		}
+		line := fmt.Sprintf("  %-28s %-9s lag %-8s %s", shortARN(d.Task), d.Status, max(d.Source, d.Target).Round(time.Second), summary)
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 
@@ -178,7 +185,9 @@ func writeStatus(w io.Writer, st tracking.Status, db *databaseRecord) error {
 	if len(st.Transfers) > 0 {
 		fmt.Fprintln(w, "\nFiles")
 		for _, t := range st.Transfers {
-			fmt.Fprintf(w, "  %-28s %-12s %s of %s, %d files\n", shortARN(t.Task), strings.ToLower(t.Status), bytesHuman(t.BytesDone), bytesHuman(t.BytesTotal), t.FilesDone)
+			// The env's one DataSync task, by name and ID.
+			name := migration.TransferTaskName(migration.Env{Suffix: st.Env})
+			fmt.Fprintf(w, "  %-28s %-12s %s of %s, %d files (%s)\n", name, strings.ToLower(t.Status), bytesHuman(t.BytesDone), bytesHuman(t.BytesTotal), t.FilesDone, shortARN(t.Task))
 		}
 	}
 
