@@ -185,7 +185,7 @@ func DeleteCertificate(ctx context.Context, env migration.Env, api DMSAPI, spec 
 		return fmt.Errorf("delete dms certificate %q: %w", name, err)
 	}
 	if found == nil {
-		env.Report(migration.Change{Kind: KindCertificate, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindCertificate, name)
 		return nil
 	}
 	arn := aws.ToString(found.CertificateArn)
@@ -194,7 +194,7 @@ func DeleteCertificate(ctx context.Context, env migration.Env, api DMSAPI, spec 
 		return fmt.Errorf("delete dms certificate %q: %w", name, err)
 	}
 	if !env.Owns(tags) {
-		env.Report(migration.Change{Kind: KindCertificate, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindCertificate, name, arn)
 		return nil
 	}
 	if !env.DryRun {

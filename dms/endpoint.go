@@ -395,7 +395,7 @@ func deleteEndpoint(ctx context.Context, env migration.Env, api DMSAPI, name str
 		return err
 	}
 	if found == nil {
-		env.Report(migration.Change{Kind: KindEndpoint, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindEndpoint, name)
 		return nil
 	}
 	arn := aws.ToString(found.EndpointArn)
@@ -404,7 +404,7 @@ func deleteEndpoint(ctx context.Context, env migration.Env, api DMSAPI, name str
 		return err
 	}
 	if !env.Owns(tags) {
-		env.Report(migration.Change{Kind: KindEndpoint, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindEndpoint, name, arn)
 		return nil
 	}
 	if !env.DryRun {

@@ -559,7 +559,7 @@ func deleteInstance(ctx context.Context, env migration.Env, api DMSAPI, name str
 		return err
 	}
 	if found == nil {
-		env.Report(migration.Change{Kind: KindInstance, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindInstance, name)
 		return nil
 	}
 	arn := aws.ToString(found.ReplicationInstanceArn)
@@ -568,7 +568,7 @@ func deleteInstance(ctx context.Context, env migration.Env, api DMSAPI, name str
 		return err
 	}
 	if !env.Owns(tags) {
-		env.Report(migration.Change{Kind: KindInstance, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindInstance, name, arn)
 		return nil
 	}
 	tasks, err := ignoreNotFound(api.DescribeReplicationTasks(ctx, &dms.DescribeReplicationTasksInput{Filters: idFilter("replication-instance-arn", arn), WithoutSettings: aws.Bool(true)}))

@@ -158,7 +158,7 @@ func DeleteDBSubnetGroup(ctx context.Context, env migration.Env, api RDSAPI, spe
 	}
 	out, err := api.DescribeDBSubnetGroups(ctx, &rds.DescribeDBSubnetGroupsInput{DBSubnetGroupName: aws.String(name)})
 	if awsx.IsNotFound(err) || err == nil && len(out.DBSubnetGroups) == 0 {
-		env.Report(migration.Change{Kind: KindDBSubnetGroup, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindDBSubnetGroup, name)
 		return nil
 	}
 	if err != nil {
@@ -170,7 +170,7 @@ func DeleteDBSubnetGroup(ctx context.Context, env migration.Env, api RDSAPI, spe
 		return fmt.Errorf("delete rds subnet group %q: %w", name, err)
 	}
 	if !env.Owns(tags) {
-		env.Report(migration.Change{Kind: KindDBSubnetGroup, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindDBSubnetGroup, name, arn)
 		return nil
 	}
 	if !env.DryRun {
@@ -386,7 +386,7 @@ func DeleteParameterGroup(ctx context.Context, env migration.Env, api RDSAPI, sp
 	}
 	out, err := api.DescribeDBParameterGroups(ctx, &rds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String(name)})
 	if awsx.IsNotFound(err) || err == nil && len(out.DBParameterGroups) == 0 {
-		env.Report(migration.Change{Kind: KindDBParameterGroup, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindDBParameterGroup, name)
 		return nil
 	}
 	if err != nil {
@@ -398,7 +398,7 @@ func DeleteParameterGroup(ctx context.Context, env migration.Env, api RDSAPI, sp
 		return fmt.Errorf("delete rds parameter group %q: %w", name, err)
 	}
 	if !env.Owns(tags) {
-		env.Report(migration.Change{Kind: KindDBParameterGroup, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindDBParameterGroup, name, arn)
 		return nil
 	}
 	if !env.DryRun {
@@ -902,12 +902,12 @@ func deleteTargetDB(ctx context.Context, env migration.Env, api RDSAPI, spec Tar
 		return err
 	}
 	if found == nil {
-		env.Report(migration.Change{Kind: KindDBInstance, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindDBInstance, name)
 		return nil
 	}
 	arn := aws.ToString(found.DBInstanceArn)
 	if !env.Owns(fromRDSTags(found.TagList)) {
-		env.Report(migration.Change{Kind: KindDBInstance, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindDBInstance, name, arn)
 		return nil
 	}
 	note := "no final snapshot (SkipFinalSnapshot)"

@@ -389,7 +389,7 @@ func DeleteTargetSecret(ctx context.Context, env migration.Env, api SecretsAPI, 
 	}
 	d, err := api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
 	if awsx.IsNotFound(err) {
-		env.Report(migration.Change{Kind: KindSecret, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindSecret, name)
 		return nil
 	}
 	if err != nil {
@@ -397,7 +397,7 @@ func DeleteTargetSecret(ctx context.Context, env migration.Env, api SecretsAPI, 
 	}
 	arn := aws.ToString(d.ARN)
 	if !env.Owns(fromSMTags(d.Tags)) {
-		env.Report(migration.Change{Kind: KindSecret, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindSecret, name, arn)
 		return nil
 	}
 	if d.DeletedDate != nil {

@@ -214,7 +214,7 @@ func DeleteSubnetGroup(ctx context.Context, env migration.Env, api DMSAPI, spec 
 		return fmt.Errorf("delete dms subnet group %q: %w", name, err)
 	}
 	if found == nil {
-		env.Report(migration.Change{Kind: KindSubnetGroup, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindSubnetGroup, name)
 		return nil
 	}
 	arn := subnetGroupARN(env, name)
@@ -223,7 +223,7 @@ func DeleteSubnetGroup(ctx context.Context, env migration.Env, api DMSAPI, spec 
 		return fmt.Errorf("delete dms subnet group %q: %w", name, err)
 	}
 	if !env.Owns(tags) {
-		env.Report(migration.Change{Kind: KindSubnetGroup, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindSubnetGroup, name, arn)
 		return nil
 	}
 	if !env.DryRun {

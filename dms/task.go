@@ -476,7 +476,7 @@ func deleteTask(ctx context.Context, env migration.Env, api DMSAPI, name string)
 		return err
 	}
 	if found == nil {
-		env.Report(migration.Change{Kind: KindTask, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindTask, name)
 		return nil
 	}
 	arn := aws.ToString(found.ReplicationTaskArn)
@@ -485,7 +485,7 @@ func deleteTask(ctx context.Context, env migration.Env, api DMSAPI, name string)
 		return err
 	}
 	if !env.Owns(tags) {
-		env.Report(migration.Change{Kind: KindTask, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindTask, name, arn)
 		return nil
 	}
 	note := "drop the task's replication slot on its source database"

@@ -641,7 +641,7 @@ func deleteRecords(ctx context.Context, env migration.Env, api RecordsAPI, spec 
 			report := migration.Change{Kind: KindRecords, Name: strings.TrimSuffix(name, "."), ID: zoneID, Action: migration.ActionNoop}
 			switch {
 			case st.marker == nil && st.blue == nil && st.green == nil:
-				report.Note = "already deleted"
+				report.Note = migration.NoteGone
 			case st.marker == nil || !isMarker(env, *st.marker):
 				report.Note = "not owned by env " + env.Suffix + " (no ownership marker of it); left alone"
 			default:

@@ -375,7 +375,7 @@ func deleteZone(ctx context.Context, env migration.Env, api ZoneAPI, name string
 		return err
 	}
 	if found == nil {
-		env.Report(migration.Change{Kind: KindZone, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindZone, name)
 		return nil
 	}
 	id := found.ID

@@ -400,7 +400,7 @@ func deleteBucket(ctx context.Context, env Env, api S3API, spec BucketSpec, name
 		return err
 	}
 	if !exists {
-		env.Report(Change{Kind: KindBucket, Name: name, Action: ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindBucket, name)
 		return nil
 	}
 	tags, err := bucketTags(ctx, env, api, name)
@@ -408,7 +408,7 @@ func deleteBucket(ctx context.Context, env Env, api S3API, spec BucketSpec, name
 		return err
 	}
 	if !env.Owns(tags) {
-		env.Report(Change{Kind: KindBucket, Name: name, ID: arn, Action: ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindBucket, name, arn)
 		return nil
 	}
 	owner := aws.String(env.Account)

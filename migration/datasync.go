@@ -808,7 +808,7 @@ func deleteLocation(ctx context.Context, env Env, api DataSyncAPI, name string) 
 		return fmt.Errorf("delete datasync location %q: %w", name, err)
 	}
 	if found == nil {
-		env.Report(Change{Kind: KindDataSyncLocation, Name: name, Action: ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindDataSyncLocation, name)
 		return nil
 	}
 	if !env.DryRun {
@@ -924,7 +924,7 @@ func DeleteDataSyncLogs(ctx context.Context, env Env, api DataSyncLogsAPI, spec 
 		return fmt.Errorf("delete logs resource policy %q: %w", name, err)
 	}
 	if !found {
-		env.Report(Change{Kind: KindLogsPolicy, Name: name, Action: ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindLogsPolicy, name)
 	} else {
 		if !env.DryRun {
 			if _, err := api.DeleteResourcePolicy(ctx, &cloudwatchlogs.DeleteResourcePolicyInput{PolicyName: aws.String(name)}); err != nil && !awsx.IsNotFound(err) {
@@ -1129,7 +1129,7 @@ func DeleteTransferTask(ctx context.Context, env Env, api DataSyncAPI, spec File
 		return fmt.Errorf("delete datasync task %q: %w", name, err)
 	}
 	if arn == "" {
-		env.Report(Change{Kind: KindDataSyncTask, Name: name, Action: ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindDataSyncTask, name)
 		return nil
 	}
 	d, err := api.DescribeTask(ctx, &datasync.DescribeTaskInput{TaskArn: aws.String(arn)})

@@ -1181,7 +1181,7 @@ func deleteFileSystem(ctx context.Context, env Env, c FileSystemClients, spec Fi
 		return nil
 	}
 	if d == nil {
-		env.Report(Change{Kind: KindFileSystem, Name: name, Action: ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindFileSystem, name)
 		return deleteFileSystemGroup(ctx, env, c.EC2)
 	}
 	id := aws.ToString(d.FileSystemId)
@@ -1258,7 +1258,7 @@ func deleteFileSystemGroup(ctx context.Context, env Env, api EFSNetworkAPI) erro
 		return err
 	}
 	if g == nil {
-		env.Report(Change{Kind: KindSecurityGroup, Name: name, Action: ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindSecurityGroup, name)
 		return nil
 	}
 	id := aws.ToString(g.GroupId)

@@ -215,6 +215,28 @@ func (e Env) Report(c Change) {
 	e.Log().Info("change", "action", string(c.Action), "kind", c.Kind, "name", c.Name, "id", c.ID, "step", e.step)
 }
 
+// Notes of the no-op changes a Delete reports.
+const (
+	// NoteGone: the resource was already deleted.
+	NoteGone = "already deleted"
+	// NoteNotOwned: the resource lacks the env's ownership tag; a Delete
+	// never touches it.
+	NoteNotOwned = "not owned by this env; left in place"
+)
+
+// ReportGone reports that a Delete found nothing to delete: a no-op
+// change of the kind and name, noted NoteGone.
+func (e Env) ReportGone(kind, name string) {
+	e.Report(Change{Kind: kind, Name: name, Action: ActionNoop, Note: NoteGone})
+}
+
+// ReportNotOwned reports that a Delete left a resource alone because it
+// lacks the env's ownership tag: a no-op change with its ID, noted
+// NoteNotOwned.
+func (e Env) ReportNotOwned(kind, name, id string) {
+	e.Report(Change{Kind: kind, Name: name, ID: id, Action: ActionNoop, Note: NoteNotOwned})
+}
+
 // Poll calls cond every interval on the env clock until it reports done
 // (state is ignored then), returns an error, timeout passes or ctx ends.
 // While waiting it emits a "waiting" progress event naming what and the

@@ -421,14 +421,14 @@ func deleteRole(ctx context.Context, env Env, api IAMAPI, spec RoleSpec) error {
 	}
 	got, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(spec.Name)})
 	if awsx.IsNotFound(err) {
-		env.Report(Change{Kind: KindRole, Name: spec.Name, Action: ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindRole, spec.Name)
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("get: %w", err)
 	}
 	if !env.Owns(fromIAMTags(got.Role.Tags)) {
-		env.Report(Change{Kind: KindRole, Name: spec.Name, ID: aws.ToString(got.Role.Arn), Action: ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindRole, spec.Name, aws.ToString(got.Role.Arn))
 		return nil
 	}
 	arn := aws.ToString(got.Role.Arn)

@@ -324,7 +324,7 @@ func DeleteKey(ctx context.Context, env Env, api KMSAPI, spec KeySpec) error {
 		return fmt.Errorf("delete key %q: %w", alias, err)
 	}
 	if meta == nil {
-		env.Report(Change{Kind: KindKey, Name: alias, Action: ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindKey, alias)
 		return nil
 	}
 	id := aws.ToString(meta.KeyId)

@@ -173,7 +173,7 @@ func DeleteLogGroup(ctx context.Context, env Env, api LogsAPI, spec LogGroupSpec
 		return fmt.Errorf("delete log group %q: %w", spec.Name, err)
 	}
 	if found == nil {
-		env.Report(Change{Kind: KindLogGroup, Name: spec.Name, Action: ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindLogGroup, spec.Name)
 		return nil
 	}
 	arn := LogGroupARN(env, spec.Name)
@@ -182,7 +182,7 @@ func DeleteLogGroup(ctx context.Context, env Env, api LogsAPI, spec LogGroupSpec
 		return fmt.Errorf("delete log group %q: list tags: %w", spec.Name, err)
 	}
 	if !env.Owns(have.Tags) {
-		env.Report(Change{Kind: KindLogGroup, Name: spec.Name, ID: arn, Action: ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindLogGroup, spec.Name, arn)
 		return nil
 	}
 	if !env.DryRun {

@@ -431,7 +431,7 @@ func DeleteReplicationTemplate(ctx context.Context, env Env, api MGNAPI, spec Re
 		return fmt.Errorf("delete mgn replication template %q: %w", name, err)
 	}
 	if found == nil {
-		env.Report(Change{Kind: KindReplicationTemplate, Name: name, Action: ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindReplicationTemplate, name)
 		return nil
 	}
 	id := aws.ToString(found.ReplicationConfigurationTemplateID)

@@ -640,7 +640,7 @@ func deleteDirectConnect(ctx context.Context, env migration.Env, api DirectConne
 		return err
 	}
 	if len(vifs) == 0 {
-		report(env, KindPrivateVIF, vifName(env), "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindPrivateVIF, vifName(env))
 	}
 	for _, v := range vifs {
 		id := aws.ToString(v.VirtualInterfaceId)
@@ -672,7 +672,7 @@ func deleteDirectConnect(ctx context.Context, env migration.Env, api DirectConne
 		return err
 	}
 	if gw == nil {
-		report(env, KindDXGateway, dxgwName(env), "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindDXGateway, dxgwName(env))
 		return nil
 	}
 	gwID := aws.ToString(gw.DirectConnectGatewayId)

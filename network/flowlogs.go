@@ -290,7 +290,7 @@ func DeleteFlowLogs(ctx context.Context, env migration.Env, c FlowLogsClients, s
 		return fmt.Errorf("delete flow logs %q: %w", name, err)
 	}
 	if found == nil {
-		report(env, KindFlowLog, name, "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindFlowLog, name)
 	} else {
 		id := aws.ToString(found.FlowLogId)
 		if !env.DryRun {

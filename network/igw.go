@@ -161,7 +161,7 @@ func DeleteInternetGateway(ctx context.Context, env migration.Env, api InternetG
 		return fmt.Errorf("delete internet gateway %q: %w", name, err)
 	}
 	if found == nil {
-		report(env, KindInternetGateway, name, "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindInternetGateway, name)
 		return nil
 	}
 	id := aws.ToString(found.InternetGatewayId)

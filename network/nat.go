@@ -437,7 +437,7 @@ func deleteNATs(ctx context.Context, env migration.Env, api NATGatewaysAPI, name
 		return err
 	}
 	if len(nats) == 0 && len(addrs) == 0 {
-		report(env, KindNATGateway, name, "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindNATGateway, name)
 		return nil
 	}
 	for _, n := range nats {

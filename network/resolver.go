@@ -358,7 +358,7 @@ func DeleteResolverEndpoint(ctx context.Context, env migration.Env, c ResolverCl
 		return fmt.Errorf("delete resolver endpoint %q: %w", name, err)
 	}
 	if found == nil {
-		report(env, KindResolverEndpoint, name, "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindResolverEndpoint, name)
 	} else {
 		id := aws.ToString(found.Id)
 		if !env.DryRun {

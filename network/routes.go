@@ -366,7 +366,7 @@ func DeleteRouteTables(ctx context.Context, env migration.Env, api RouteTablesAP
 		return fmt.Errorf("delete route tables %q: %w", name, err)
 	}
 	if len(tables) == 0 {
-		report(env, KindRouteTable, name, "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindRouteTable, name)
 		return nil
 	}
 	for _, rt := range tables {

@@ -545,7 +545,7 @@ func deleteGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI,
 		return err
 	}
 	if len(groups) == 0 {
-		report(env, KindSecurityGroup, label, "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindSecurityGroup, label)
 		return nil
 	}
 	if !env.DryRun {

@@ -377,7 +377,7 @@ func DeleteSubnets(ctx context.Context, env migration.Env, api SubnetsAPI, spec 
 		}
 	}
 	if len(found) == 0 {
-		report(env, KindSubnet, name, "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindSubnet, name)
 		return nil
 	}
 	for _, s := range found {

@@ -217,7 +217,7 @@ func DeleteVPC(ctx context.Context, env migration.Env, api VPCAPI, spec VPCSpec)
 		return fmt.Errorf("delete vpc %q: %w", name, err)
 	}
 	if found == nil {
-		env.Report(migration.Change{Kind: KindVPC, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindVPC, name)
 		return nil
 	}
 	id := aws.ToString(found.VpcId)

@@ -785,7 +785,7 @@ func deleteVPNConnection(ctx context.Context, env migration.Env, c VPNConnection
 		return err
 	}
 	if found == nil {
-		report(env, KindVPNConnection, name, "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindVPNConnection, name)
 	} else {
 		id := aws.ToString(found.VpnConnectionId)
 		if !env.DryRun {
@@ -806,7 +806,7 @@ func deleteVPNConnection(ctx context.Context, env migration.Env, c VPNConnection
 		return err
 	}
 	if cg == nil {
-		report(env, KindCustomerGateway, cname, "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindCustomerGateway, cname)
 	} else {
 		id := aws.ToString(cg.CustomerGatewayId)
 		if !env.DryRun {

@@ -282,7 +282,7 @@ func DeleteVPNGateway(ctx context.Context, env migration.Env, api VPNGatewayAPI,
 		return fmt.Errorf("delete vpn gateway %q: %w", name, err)
 	}
 	if found == nil {
-		report(env, KindVPNGateway, name, "", migration.ActionNoop, nil, "already deleted")
+		env.ReportGone(KindVPNGateway, name)
 		return nil
 	}
 	id := aws.ToString(found.VpnGatewayId)

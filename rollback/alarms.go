@@ -603,7 +603,7 @@ func deleteAlarm(ctx context.Context, env migration.Env, api AlarmsAPI, kind, na
 	case composite != nil:
 		arn = aws.ToString(composite.AlarmArn)
 	default:
-		env.Report(migration.Change{Kind: kind, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(kind, name)
 		return nil
 	}
 	have, err := alarmTags(ctx, api, arn)
@@ -611,7 +611,7 @@ func deleteAlarm(ctx context.Context, env migration.Env, api AlarmsAPI, kind, na
 		return err
 	}
 	if !env.Owns(have) {
-		env.Report(migration.Change{Kind: kind, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(kind, name, arn)
 		return nil
 	}
 	if !env.DryRun {

@@ -530,9 +530,9 @@ func DeleteFunction(ctx context.Context, env migration.Env, api FunctionClients,
 	case err != nil && !awsx.IsNotFound(err):
 		return fmt.Errorf("delete function %q: get: %w", name, err)
 	case err != nil:
-		env.Report(migration.Change{Kind: KindFunction, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindFunction, name)
 	case !env.Owns(got.Tags):
-		env.Report(migration.Change{Kind: KindFunction, Name: name, ID: aws.ToString(got.Configuration.FunctionArn), Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindFunction, name, aws.ToString(got.Configuration.FunctionArn))
 		return nil
 	default:
 		if !env.DryRun {

@@ -392,7 +392,7 @@ func deleteAlarmRule(ctx context.Context, env migration.Env, api EventsAPI, name
 		return err
 	}
 	if got == nil {
-		env.Report(migration.Change{Kind: KindEventRule, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindEventRule, name)
 		return nil
 	}
 	arn := aws.ToString(got.Arn)
@@ -401,7 +401,7 @@ func deleteAlarmRule(ctx context.Context, env migration.Env, api EventsAPI, name
 		return err
 	}
 	if !env.Owns(tags) {
-		env.Report(migration.Change{Kind: KindEventRule, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindEventRule, name, arn)
 		return nil
 	}
 	if !env.DryRun {

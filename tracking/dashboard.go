@@ -518,7 +518,7 @@ func DeleteDashboard(ctx context.Context, env migration.Env, api DashboardAPI, s
 	}
 	out, err := api.GetDashboard(ctx, &cloudwatch.GetDashboardInput{DashboardName: aws.String(name)})
 	if awsx.IsNotFound(err) {
-		env.Report(migration.Change{Kind: KindDashboard, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindDashboard, name)
 		return nil
 	}
 	if err != nil {
@@ -526,7 +526,7 @@ func DeleteDashboard(ctx context.Context, env migration.Env, api DashboardAPI, s
 	}
 	arn := aws.ToString(out.DashboardArn)
 	if !strings.Contains(aws.ToString(out.DashboardBody), ownerMarker(env)) {
-		env.Report(migration.Change{Kind: KindDashboard, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindDashboard, name, arn)
 		return nil
 	}
 	if !env.DryRun {

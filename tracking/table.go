@@ -391,7 +391,7 @@ func deleteTable(ctx context.Context, env migration.Env, api TableAPI, spec Tabl
 		return err
 	}
 	if desc == nil || desc.TableStatus == types.TableStatusDeleting {
-		env.Report(migration.Change{Kind: KindTable, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindTable, name)
 		return nil
 	}
 	arn := aws.ToString(desc.TableArn)
@@ -400,7 +400,7 @@ func deleteTable(ctx context.Context, env migration.Env, api TableAPI, spec Tabl
 		return err
 	}
 	if !env.Owns(tags) {
-		env.Report(migration.Change{Kind: KindTable, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindTable, name, arn)
 		return nil
 	}
 	if aws.ToBool(desc.DeletionProtectionEnabled) {

@@ -372,7 +372,7 @@ func DeleteTopic(ctx context.Context, env migration.Env, api TopicAPI, spec Topi
 	arn := TopicARN(env)
 	_, err := api.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(arn)})
 	if awsx.IsNotFound(err) {
-		env.Report(migration.Change{Kind: KindTopic, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindTopic, name)
 		return nil
 	}
 	if err != nil {
@@ -383,7 +383,7 @@ func DeleteTopic(ctx context.Context, env migration.Env, api TopicAPI, spec Topi
 		return fmt.Errorf("delete topic %q: list tags: %w", name, err)
 	}
 	if !env.Owns(fromSNSTags(tags.Tags)) {
-		env.Report(migration.Change{Kind: KindTopic, Name: name, ID: arn, Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindTopic, name, arn)
 		return nil
 	}
 	if !env.DryRun {

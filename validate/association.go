@@ -485,7 +485,7 @@ func DeleteAssociation(ctx context.Context, env migration.Env, api AssociationAP
 		return fmt.Errorf("delete association %q: %w", spec.Name, err)
 	}
 	if len(owned) == 0 {
-		env.Report(migration.Change{Kind: KindAssociation, Name: spec.Name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindAssociation, spec.Name)
 		return nil
 	}
 	for _, id := range owned {

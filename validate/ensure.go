@@ -389,7 +389,7 @@ func deleteDocument(ctx context.Context, env migration.Env, api DocumentAPI, nam
 		return err
 	}
 	if found == nil {
-		env.Report(migration.Change{Kind: KindDocument, Name: name, Action: migration.ActionNoop, Note: "already deleted"})
+		env.ReportGone(KindDocument, name)
 		return nil
 	}
 	tags, err := documentTags(ctx, api, name)
@@ -397,7 +397,7 @@ func deleteDocument(ctx context.Context, env migration.Env, api DocumentAPI, nam
 		return err
 	}
 	if !env.Owns(tags) {
-		env.Report(migration.Change{Kind: KindDocument, Name: name, ID: DocumentARN(env, name), Action: migration.ActionNoop, Note: "not owned by this env; left in place"})
+		env.ReportNotOwned(KindDocument, name, DocumentARN(env, name))
 		return nil
 	}
 	if !env.DryRun {

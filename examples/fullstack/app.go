@@ -530,7 +530,7 @@ func destroy(ctx context.Context, a *app, report *migration.Report) error {
 	if a.output == "text" {
 		fmt.Fprintf(a.stdout, "Destroy complete: %d deleted.\n", report.Counts()[migration.ActionDelete])
 		for _, c := range report.Changes() {
-			if c.Action == migration.ActionNoop && c.Note != "" && c.Note != "already deleted" {
+			if c.Action == migration.ActionNoop && c.Note != "" && c.Note != migration.NoteGone {
 				fmt.Fprintf(a.stdout, "  kept: %s %s (%s)\n", c.Kind, c.Name, c.Note)
 			}
 			if c.Action == migration.ActionDelete && c.Note != "" {
