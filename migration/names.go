@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // NameRule is the naming rule of one AWS service for one kind of
@@ -132,12 +133,17 @@ func (r NameRule) Check(name string) error {
 	case len(name) > r.Max:
 		return fmt.Errorf("%q is %d characters; %s allow at most %d", name, len(name), r.Service, r.Max)
 	}
-	for _, c := range name {
-		if r.Lowercase && c >= 'A' && c <= 'Z' {
-			return fmt.Errorf("%q contains upper case; %s must be lower case", name, r.Service)
-		}
-		if !r.Charset.MatchString(string(c)) {
-			return fmt.Errorf("%q contains %q; %s allow only %s", name, c, r.Service, strings.Trim(r.Charset.String(), "[]"))
+	// The whole name in one match; a name that fails it (or may hold upper
+	// case where it must not) is walked character by character, to name
+	// the character it breaks on.
+	if r.Lowercase || !wholeName(r.Charset).MatchString(name) {
+		for _, c := range name {
+			if r.Lowercase && c >= 'A' && c <= 'Z' {
+				return fmt.Errorf("%q contains upper case; %s must be lower case", name, r.Service)
+			}
+			if !r.Charset.MatchString(string(c)) {
+				return fmt.Errorf("%q contains %q; %s allow only %s", name, c, r.Service, strings.Trim(r.Charset.String(), "[]"))
+			}
 		}
 	}
 	if r.LetterFirst && !isLetter(name[0]) {
@@ -150,6 +156,18 @@ func (r NameRule) Check(name string) error {
 		return fmt.Errorf("%q ends with a hyphen; %s must not", name, r.Service)
 	}
 	return nil
+}
+
+// wholeNames caches, per Charset, the regexp a whole name of its
+// characters matches.
+var wholeNames sync.Map // *regexp.Regexp → *regexp.Regexp
+
+func wholeName(charset *regexp.Regexp) *regexp.Regexp {
+	if re, ok := wholeNames.Load(charset); ok {
+		return re.(*regexp.Regexp)
+	}
+	re, _ := wholeNames.LoadOrStore(charset, regexp.MustCompile(`^(?:`+charset.String()+`)*$`))
+	return re.(*regexp.Regexp)
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
