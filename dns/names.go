@@ -88,11 +88,18 @@ func checkZoneID(id string) error {
 	return nil
 }
 
+// insyncPoll is the longest delay between two GetChange calls while a
+// change propagates: Route 53 changes are usually INSYNC within a minute,
+// a rollback's reaction time includes the wait, and one call every 5
+// seconds is far inside Route 53's 5 requests per second.
+const insyncPoll = 5 * time.Second
+
 // waitInsync waits, on the env clock, until a Route 53 change is INSYNC,
-// using the acceptor of the SDK's ResourceRecordSetsChanged waiter.
+// using the acceptor of the SDK's ResourceRecordSetsChanged waiter and
+// polling at least every insyncPoll.
 func waitInsync(ctx context.Context, env migration.Env, api route53.GetChangeAPIClient, changeID string, timeout time.Duration) error {
 	var accept awsx.Acceptor[route53.GetChangeInput, route53.GetChangeOutput]
 	route53.NewResourceRecordSetsChangedWaiter(api, func(o *route53.ResourceRecordSetsChangedWaiterOptions) { accept = o.Retryable })
-	_, err := migration.Wait(ctx, env, "route 53 change "+changeID+" to be INSYNC", api.GetChange, &route53.GetChangeInput{Id: aws.String(changeID)}, accept, timeout, "NoSuchChange")
+	_, err := migration.WaitEvery(ctx, env, "route 53 change "+changeID+" to be INSYNC", insyncPoll, api.GetChange, &route53.GetChangeInput{Id: aws.String(changeID)}, accept, timeout, "NoSuchChange")
 	return err
 }

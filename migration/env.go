@@ -262,14 +262,28 @@ func (e Env) Poll(ctx context.Context, what string, interval, timeout time.Durat
 }
 
 // Wait waits for what using an SDK waiter's acceptor (see awsx.Acceptor)
-// on the env clock, emitting "waiting" progress events. retryCodes are the
-// API error codes that mean "not visible yet" for this wait.
+// on the env clock, emitting "waiting" progress events. The delay between
+// attempts backs off from 2 to 30 seconds, the SDK's way. retryCodes are
+// the API error codes that mean "not visible yet" for this wait.
 func Wait[In, Out, Opt any](ctx context.Context, env Env, what string, call func(context.Context, *In, ...Opt) (*Out, error), in *In, accept awsx.Acceptor[In, Out], timeout time.Duration, retryCodes ...string) (*Out, error) {
-	out, err := awsx.Wait(ctx, env.clock(), call, in, accept, awsx.WaitOptions{
+	return WaitEvery(ctx, env, what, 0, call, in, accept, timeout, retryCodes...)
+}
+
+// WaitEvery is Wait with the delay between attempts backing off to at most
+// every (Wait's 30 seconds when 0): for a state that usually arrives
+// within seconds and that someone is waiting on, such as a Route 53
+// change becoming INSYNC during a rollback, where a long backoff would
+// add up to half a minute to the reaction time.
+func WaitEvery[In, Out, Opt any](ctx context.Context, env Env, what string, every time.Duration, call func(context.Context, *In, ...Opt) (*Out, error), in *In, accept awsx.Acceptor[In, Out], timeout time.Duration, retryCodes ...string) (*Out, error) {
+	o := awsx.WaitOptions{
 		Timeout:    timeout,
 		RetryCodes: retryCodes,
 		OnAttempt:  func(_ int, waited time.Duration) { env.waiting(what, "", waited) },
-	})
+	}
+	if every > 0 {
+		o.MinDelay, o.MaxDelay = min(2*time.Second, every), every
+	}
+	out, err := awsx.Wait(ctx, env.clock(), call, in, accept, o)
 	if err != nil {
 		return out, fmt.Errorf("waiting for %s: %w", what, err)
 	}
