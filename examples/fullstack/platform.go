@@ -253,14 +253,7 @@ func (p *platform) steps(opts migration.Options) []migration.Step {
 				out.database, err = dns.EnsureRecords(ctx, env, c.route53, spec)
 				return err
 			},
-			Delete: func(ctx context.Context, env migration.Env) error {
-				// Deletes the records as they are: the targets need not match.
-				spec := s.databaseRecordsSpec(out.zone.ID, p.databaseGreen())
-				if spec.Services[0].Green.Host == "" {
-					spec.Services[0].Green.Host = greenHostStandIn
-				}
-				return dns.DeleteRecords(ctx, env, c.route53, spec)
-			},
+			// No Delete: DeleteZone removes the env's records with the zone.
 		},
 		{
 			Name: stepTable, DependsOn: []string{stepKey},
