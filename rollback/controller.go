@@ -476,9 +476,18 @@ func (c *Controller) gate(ctx context.Context, i int, current migration.Split) e
 		if err := c.checkAbort(ctx); err != nil {
 			return err
 		}
-		failures, err := c.checkGates(ctx)
+		failures, switched, err := c.checkGates(ctx)
 		if err != nil {
 			return err
+		}
+		if switched != "" {
+			// The database switched: progress, not a failing gate. The
+			// hold timer starts again, so a switch's own drain and the
+			// reverse task's start never count towards a hold, and the
+			// gates are checked again at once, against the new writer.
+			c.emit(Event{Type: EventGate, Step: i, Split: current, Message: switched})
+			start = c.Env.Now()
+			continue
 		}
 		paused, held, _, _ := c.flags()
 		if len(failures) == 0 && !paused && !held {
@@ -508,20 +517,22 @@ func (c *Controller) gate(ctx context.Context, i int, current migration.Split) e
 	}
 }
 
-// checkGates returns the failing gates; an error means the run must stop.
-func (c *Controller) checkGates(ctx context.Context) ([]string, error) {
+// checkGates returns the failing gates, or, when every other gate passed
+// and it switched the database, what it switched; an error means the run
+// must stop.
+func (c *Controller) checkGates(ctx context.Context) ([]string, string, error) {
 	var failures []string
 	phase, version, err := c.Store.PhaseVersion(ctx)
 	switch {
 	case err != nil:
 		failures = append(failures, "phase: "+err.Error())
 	case phase == migration.PhaseRolledBack:
-		return nil, fmt.Errorf("cutover: the phase was moved to rolled-back by someone else: %w", ErrRolledBack)
+		return nil, "", fmt.Errorf("cutover: the phase was moved to rolled-back by someone else: %w", ErrRolledBack)
 	case phase != migration.PhaseCuttingOver || version != c.epoch:
-		return nil, fmt.Errorf("cutover: the phase changed under this run (now %s, version %d; this run holds version %d); start again", phase, version, c.epoch)
+		return nil, "", fmt.Errorf("cutover: the phase changed under this run (now %s, version %d; this run holds version %d); start again", phase, version, c.epoch)
 	}
 	if err := c.Store.Renew(ctx, c.Owner); err != nil {
-		return nil, fmt.Errorf("cutover: lease lost: %w", err)
+		return nil, "", fmt.Errorf("cutover: lease lost: %w", err)
 	}
 	rev, revErr := c.Replication.ReverseLag(ctx)
 	switched := revErr == nil && strings.EqualFold(rev.Status, "running")
@@ -560,10 +571,10 @@ func (c *Controller) checkGates(ctx context.Context) ([]string, error) {
 		if err := c.Replication.SwitchDatabase(ctx); err != nil {
 			failures = append(failures, fmt.Sprintf("database switch (reverse replication %s is %s): %v", rev.Task, rev.Status, err))
 		} else {
-			failures = append(failures, fmt.Sprintf("database switched: reverse replication %s was %s and runs now", rev.Task, rev.Status))
+			return nil, fmt.Sprintf("database switched: reverse replication %s was %s and runs now", rev.Task, rev.Status), nil
 		}
 	}
-	return failures, nil
+	return failures, "", nil
 }
 
 // shift moves traffic to step i and returns when the evaluation window

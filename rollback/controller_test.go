@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"slices"
 	"testing"
 	"time"
 
@@ -357,6 +358,31 @@ func TestControllerCrashAndResume(t *testing.T) {
 			assert.True(t, resumedEntry)
 		})
 	}
+}
+
+// TestControllerSlowSwitchIsNoHold: a database switch that takes longer
+// than the gate timeout (a slow drain, the reverse task's start) is
+// progress, not a failing gate: the controller neither holds nor pages,
+// and goes on to shift.
+func TestControllerSlowSwitchIsNoHold(t *testing.T) {
+	s := newScenario(t, nil)
+	s.repl.set(func(f *fakeReplication) {
+		f.reverse.Status = "stopped"
+		f.switchTakes = 2 * s.c.Gates.Timeout
+		f.clock = s.cloud.Clock()
+	})
+	var events []rollback.EventType
+	s.onEv = func(_ *scenario, e rollback.Event) { events = append(events, e.Type) }
+	// A held run waits for an operator who never comes: bound it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, s.c.Run(ctx, schedule))
+	assert.Equal(t, 1, s.repl.switchCount())
+	assert.NotContains(t, events, rollback.EventHold)
+	assert.Empty(t, s.notifier.bySeverity(migration.SeverityWarning), "nobody paged for a switch that succeeded")
+	gate, shift := slices.Index(events, rollback.EventGate), slices.Index(events, rollback.EventShift)
+	require.GreaterOrEqual(t, gate, 0, "the switch is said, as a gate event")
+	assert.Less(t, gate, shift, "before traffic moves: %v", events)
 }
 
 // TestControllerGates: before 10 %, the forward replication lags and the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/cutoverkit/cutover/internal/fakecloud"
 	"github.com/cutoverkit/cutover/migration"
 )
 
@@ -286,6 +287,10 @@ type fakeReplication struct {
 	// database switch must find its lag within bound.
 	startedAt []migration.ReplicationLag
 	switches  int
+	// switchTakes, with clock, is how long a switch takes: the source's
+	// drain and the reverse task's start.
+	switchTakes time.Duration
+	clock       *fakecloud.Clock
 }
 
 func newReplication() *fakeReplication {
@@ -315,6 +320,9 @@ func (f *fakeReplication) SwitchDatabase(context.Context) error {
 	defer f.mu.Unlock()
 	f.switches++
 	f.startedAt = append(f.startedAt, f.forward)
+	if f.switchTakes > 0 {
+		f.clock.Advance(f.switchTakes)
+	}
 	if f.startErr != nil {
 		return f.startErr
 	}
