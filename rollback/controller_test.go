@@ -2,9 +2,9 @@ package rollback_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
-	"slices"
 	"testing"
 	"time"
 
