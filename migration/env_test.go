@@ -116,4 +116,6 @@ func TestNameRules(t *testing.T) {
 	assert.ErrorContains(t, migration.RuleDMSIdentifier.Check("abc-"), "ends with a hyphen")
 	assert.ErrorContains(t, migration.RuleS3Bucket.Check("ab"), "need at least 3")
 	assert.ErrorContains(t, migration.RuleIAMRole.Check(strings.Repeat("r", 65)), "IAM role names allow at most 64")
+	assert.ErrorContains(t, migration.RuleEventRule.Check(strings.Repeat("r", 65)), "EventBridge rule names allow at most 64")
+	assert.ErrorContains(t, migration.RuleEventRule.Check("rule/x"), "EventBridge rule names allow only")
 }

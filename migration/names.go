@@ -44,6 +44,7 @@ var (
 	RuleLogGroup      = NameRule{Service: "CloudWatch Logs group names", Min: 1, Max: 512, Charset: regexp.MustCompile(`[A-Za-z0-9_./#-]`)}
 	RuleSecret        = NameRule{Service: "Secrets Manager secret names", Min: 1, Max: 512, Charset: regexp.MustCompile(`[A-Za-z0-9/_+=.@-]`)}
 	RuleResolver      = NameRule{Service: "Route 53 Resolver endpoint names", Min: 1, Max: 64, Charset: regexp.MustCompile(`[A-Za-z0-9 _-]`)}
+	RuleEventRule     = NameRule{Service: "EventBridge rule names", Min: 1, Max: 64, Charset: regexp.MustCompile(`[A-Za-z0-9._-]`)}
 	RuleDXGateway     = NameRule{Service: "Direct Connect gateway and interface names", Min: 1, Max: 100, Charset: regexp.MustCompile(`[A-Za-z0-9 _.-]`)}
 	RuleTagValue      = NameRule{Service: "EC2 Name tags", Min: 1, Max: 256, Charset: regexp.MustCompile(`[\p{L}\p{Z}\p{N}_.:/=+\-@]`)}
 	RuleDataSync      = NameRule{Service: "DataSync task and location names", Min: 1, Max: 256, Charset: regexp.MustCompile(`[A-Za-z0-9\s+=._:@/-]`)}
@@ -106,6 +107,7 @@ var Kinds = []NameKind{
 	// rollback
 	{Prefix: "migration-rollback", Rule: RuleLambda},
 	{Prefix: "migration-rollback-role", Rule: RuleIAMRole},
+	{Prefix: "migration-rollback-alarms", Rule: RuleEventRule},
 	{Prefix: "alarm-green-5xx-rate", Rule: RuleAlarm},
 	{Prefix: "alarm-server-replication-stalled", Rule: RuleAlarm},
 	// server replication and files
