@@ -16,13 +16,16 @@
 //     Site-to-Site VPN with BGP, Direct Connect, the Resolver inbound
 //     endpoint and the BGP advertisement plan.
 //   - dms: the replication instance, TLS endpoints with Secrets Manager
-//     credentials, full-load + CDC and reverse CDC tasks, and their lag.
+//     credentials, full-load + CDC and reverse CDC tasks, their lag, and
+//     the database switch (SwitchToReverse) behind a write fence on the
+//     source (PostgresFence), so there is one writer at a time.
 //   - dns: the private hosted zone and the weighted blue/green records that
 //     move traffic, one atomic change batch at a time.
 //   - tracking: the migration's state in DynamoDB with guarded phase
 //     transitions and a lease, SNS notifications and the dashboard.
 //   - rollback: the policy engine, alarms, the cutover controller, the
-//     rollback executor and its Lambda.
+//     rollback executor and its Lambda, reached by the composite alarm
+//     directly and through an EventBridge rule.
 //   - validate: SSM validation documents, runs and associations.
 //
 // The example program examples/fullstack composes them into the complete
