@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -143,8 +144,44 @@ func cmdIAMPolicy(ctx context.Context, a *app) error {
 	return enc.Encode(p)
 }
 
+// clientServices names the service (as the call log does) of every AWS
+// client field of clients.
+var clientServices = map[string]string{
+	"ec2": "EC2", "kms": "KMS", "iam": "IAM", "logs": "CloudWatch Logs", "dx": "Direct Connect", "resolver": "Route53Resolver",
+	"dms": "Database Migration Service", "rds": "RDS", "secrets": "Secrets Manager", "route53": "Route 53", "dynamodb": "DynamoDB",
+	"sns": "SNS", "cloudwatch": "CloudWatch", "lambda": "Lambda", "events": "EventBridge", "mgn": "mgn", "datasync": "DataSync",
+	"s3": "S3", "efs": "EFS", "ssm": "SSM",
+}
+
+// declaredCalls lists every operation the platform's clients can make:
+// the methods of each client interface in clients, one call each. The
+// simulated migration exercises the paths a migration takes; these add
+// the ones only drift, a crash or a failure take (tags put back on a
+// rule, a replication instance modified, a template updated), so that an
+// apply that repairs is allowed too. It is still exactly what the code
+// can call, and no more.
+func declaredCalls() ([]fakecloud.Call, error) {
+	var calls []fakecloud.Call
+	ct := reflect.TypeFor[clients]()
+	for i := range ct.NumField() {
+		f := ct.Field(i)
+		if f.Type.Kind() != reflect.Interface || f.Name == "clock" {
+			continue
+		}
+		svc, ok := clientServices[f.Name]
+		if !ok {
+			return nil, fmt.Errorf("clients.%s: no service for its calls in clientServices", f.Name)
+		}
+		for j := range f.Type.NumMethod() {
+			op := f.Type.Method(j).Name // declared, not made: Write says nothing
+			calls = append(calls, fakecloud.Call{Service: svc, Op: op})
+		}
+	}
+	return calls, nil
+}
+
 // simulatedCalls runs the demo silently on a fresh simulated cloud and
-// returns every call it made.
+// returns every call it made, and every call the clients declare.
 func simulatedCalls(ctx context.Context, a *app) ([]fakecloud.Call, migration.Env, error) {
 	quiet := *a
 	quiet.stdout, quiet.output = io.Discard, "json"
@@ -159,5 +196,9 @@ func simulatedCalls(ctx context.Context, a *app) ([]fakecloud.Call, migration.En
 		return nil, migration.Env{}, fmt.Errorf("simulated migration: %w", err)
 	}
 	all = append(all, cloud.Calls()...)
-	return all, quiet.env(nil), nil
+	declared, err := declaredCalls()
+	if err != nil {
+		return nil, migration.Env{}, err
+	}
+	return append(all, declared...), quiet.env(nil), nil
 }

@@ -46,3 +46,32 @@ func TestOperatorPolicy(t *testing.T) {
 	_, err = operatorPolicy(env, []fakecloud.Call{{Service: "Elastic Beanstalk", Op: "CreateApplication"}})
 	assert.ErrorContains(t, err, "no IAM prefix for services [Elastic Beanstalk]")
 }
+
+// TestDeclaredCalls: the operator's policy covers every operation the
+// platform's clients can make, not only those one simulated migration
+// made: the repairs of drift need their own actions.
+func TestDeclaredCalls(t *testing.T) {
+	calls, err := declaredCalls()
+	require.NoError(t, err)
+	env := migration.Env{Suffix: "dev", Region: "us-east-1", Account: "123456789012"}
+	p, err := operatorPolicy(env, calls)
+	require.NoError(t, err, "every client's service has an IAM prefix")
+	var actions []string
+	for _, st := range p.Statement {
+		actions = append(actions, st.Action...)
+	}
+	for _, want := range []string{
+		"events:TagResource",                         // tags put back on the alarm rule
+		"dms:ModifyReplicationInstance",              // instance drift
+		"rds:ModifyDBInstance",                       // target drift
+		"mgn:UpdateReplicationConfigurationTemplate", // template drift
+		"ec2:CreateTags",                             // tags put back on any EC2 resource
+		"s3:ListBucketVersions",                      // through the S3 overrides
+		"elasticfilesystem:ModifyMountTargetSecurityGroups",
+	} {
+		assert.Contains(t, actions, want)
+	}
+	for _, a := range actions {
+		assert.NotContains(t, a, "*", "no wildcard action: %s", a)
+	}
+}
