@@ -140,6 +140,7 @@ func TestCrashDuringApply(t *testing.T) {
 	for _, k := range []int{1, total / 10, total / 4, total / 2, 3 * total / 4, 9 * total / 10} {
 		for _, after := range []bool{false, true} {
 			t.Run(fmt.Sprintf("write %d of %d after=%v", k, total, after), func(t *testing.T) {
+				t.Parallel() // each on a cloud of its own
 				a, cloud, _ := testApp(t, 0)
 				rb, err := a.runbook(true)
 				require.NoError(t, err)
