@@ -755,84 +755,17 @@ func lifecycleString(ps []efstypes.LifecyclePolicy) string {
 	return strings.Join(parts, ", ")
 }
 
-// sgRule is one atomic security group rule: a protocol and port range to
-// or from one peer (a group, an IPv4 or IPv6 block, a prefix list).
-type sgRule struct {
-	egress   bool
-	proto    string
-	from, to int32
-	peer     string
-}
-
-func (r sgRule) String() string {
-	dir := "in"
-	if r.egress {
-		dir = "out"
-	}
-	port := fmt.Sprintf("%s/%d", r.proto, r.from)
-	switch {
-	case r.proto == "-1":
-		port = "all"
-	case r.from != r.to:
-		port = fmt.Sprintf("%s/%d-%d", r.proto, r.from, r.to)
-	}
-	return dir + " " + port + " " + r.peer
-}
-
-func (r sgRule) permission(desc string) ec2types.IpPermission {
-	p := ec2types.IpPermission{IpProtocol: aws.String(r.proto)}
-	if r.proto != "-1" {
-		p.FromPort, p.ToPort = aws.Int32(r.from), aws.Int32(r.to)
-	}
-	var d *string
-	if desc != "" {
-		d = aws.String(desc)
-	}
-	switch {
-	case strings.HasPrefix(r.peer, "sg-"):
-		p.UserIdGroupPairs = []ec2types.UserIdGroupPair{{GroupId: aws.String(r.peer), Description: d}}
-	case strings.HasPrefix(r.peer, "pl-"):
-		p.PrefixListIds = []ec2types.PrefixListId{{PrefixListId: aws.String(r.peer), Description: d}}
-	case strings.Contains(r.peer, ":"):
-		p.Ipv6Ranges = []ec2types.Ipv6Range{{CidrIpv6: aws.String(r.peer), Description: d}}
-	default:
-		p.IpRanges = []ec2types.IpRange{{CidrIp: aws.String(r.peer), Description: d}}
-	}
-	return p
-}
-
-// sgRules splits EC2 permissions into atomic rules.
-func sgRules(perms []ec2types.IpPermission, egress bool) []sgRule {
-	var out []sgRule
-	for _, p := range perms {
-		base := sgRule{egress: egress, proto: strings.ToLower(aws.ToString(p.IpProtocol))}
-		if base.proto != "-1" {
-			base.from, base.to = aws.ToInt32(p.FromPort), aws.ToInt32(p.ToPort)
-		}
-		add := func(peer string) { r := base; r.peer = peer; out = append(out, r) }
-		for _, g := range p.UserIdGroupPairs {
-			add(aws.ToString(g.GroupId))
-		}
-		for _, r := range p.IpRanges {
-			add(aws.ToString(r.CidrIp))
-		}
-		for _, r := range p.Ipv6Ranges {
-			add(aws.ToString(r.CidrIpv6))
-		}
-		for _, r := range p.PrefixListIds {
-			add(aws.ToString(r.PrefixListId))
-		}
-	}
-	return out
-}
-
 // fileSystemGroupRules are the rules of the mount targets' group id: NFS
 // in from every client group and from itself, NFS out to itself.
-func fileSystemGroupRules(id string, clients []string) []sgRule {
-	nfs := func(egress bool, peer string) sgRule {
-		return sgRule{egress: egress, proto: "tcp", from: NFSPort, to: NFSPort, peer: peer}
+func fileSystemGroupRules(id string, clients []string) []awsx.SGRule {
+	nfs := func(egress bool, peer string) awsx.SGRule {
+		desc := "NFS from the file share's clients"
+		if egress {
+			desc = "NFS to the mount targets (DataSync)"
+		}
+		return awsx.SGRule{Egress: egress, Proto: "tcp", From: NFSPort, To: NFSPort, Peer: peer, Desc: desc}
 	}
-	rules := []sgRule{nfs(false, id), nfs(true, id)}
+	rules := []awsx.SGRule{nfs(false, id), nfs(true, id)}
 	for _, g := range clients {
 		rules = append(rules, nfs(false, g))
 	}
@@ -873,7 +806,7 @@ func ensureFileSystemGroup(ctx context.Context, env Env, api EFSNetworkAPI, spec
 		return "", err
 	}
 	var id string
-	var have []sgRule
+	var have []awsx.SGRule
 	created := false
 	switch {
 	case g != nil:
@@ -881,7 +814,7 @@ func ensureFileSystemGroup(ctx context.Context, env Env, api EFSNetworkAPI, spec
 			return "", fmt.Errorf("security group %s: vpc is immutable: %s is in %s, the spec wants %s; delete the group and apply again", name, aws.ToString(g.GroupId), v, spec.VPCID)
 		}
 		id = aws.ToString(g.GroupId)
-		have = append(sgRules(g.IpPermissions, false), sgRules(g.IpPermissionsEgress, true)...)
+		have = append(awsx.SplitPermissions(g.IpPermissions, false), awsx.SplitPermissions(g.IpPermissionsEgress, true)...)
 	case env.DryRun:
 		env.Report(Change{Kind: KindSecurityGroup, Name: name, ID: Pending(name), Action: ActionCreate})
 		return Pending(name), nil
@@ -898,17 +831,20 @@ func ensureFileSystemGroup(ctx context.Context, env Env, api EFSNetworkAPI, spec
 		}
 		id, created = aws.ToString(out.GroupId), true
 		// EC2 gives a new group an allow-all egress rule.
-		have = []sgRule{{egress: true, proto: "-1", peer: "0.0.0.0/0"}}
+		have = []awsx.SGRule{{Egress: true, Proto: "-1", Peer: "0.0.0.0/0"}}
 	}
 	want := fileSystemGroupRules(id, spec.ClientSecurityGroupIDs)
-	var add, revoke []sgRule
+	in := func(rs []awsx.SGRule, r awsx.SGRule) bool {
+		return slices.ContainsFunc(rs, func(x awsx.SGRule) bool { return x.Key() == r.Key() })
+	}
+	var add, revoke []awsx.SGRule
 	for _, r := range want {
-		if !slices.Contains(have, r) {
+		if !in(have, r) {
 			add = append(add, r)
 		}
 	}
 	for _, r := range have {
-		if !slices.Contains(want, r) {
+		if !in(want, r) {
 			revoke = append(revoke, r)
 		}
 	}
@@ -920,7 +856,7 @@ func ensureFileSystemGroup(ctx context.Context, env Env, api EFSNetworkAPI, spec
 		diff = append(diff, FieldDiff{Field: "rule", From: r.String(), To: "(revoked)"})
 	}
 	var c Converge
-	c.FixAll(diff, func() error { return applyGroupRules(ctx, env, api, id, add, revoke) })
+	c.FixAll(diff, func() error { return awsx.ApplySGRules(ctx, env.Retry, api, id, add, revoke) })
 	if created {
 		if err := c.Run(env); err != nil {
 			return "", fmt.Errorf("security group %s: %w", name, err)
@@ -938,53 +874,6 @@ func ensureFileSystemGroup(ctx context.Context, env Env, api EFSNetworkAPI, spec
 		return "", fmt.Errorf("security group %s: %w", name, err)
 	}
 	return id, nil
-}
-
-// applyGroupRules authorizes add and then revokes revoke. A rule already
-// there (a lost response) or already gone is not an error. A new group
-// not visible yet is retried.
-func applyGroupRules(ctx context.Context, env Env, api EFSNetworkAPI, id string, add, revoke []sgRule) error {
-	perms := func(rs []sgRule, egress bool, desc string) []ec2types.IpPermission {
-		var out []ec2types.IpPermission
-		for _, r := range rs {
-			if r.egress == egress {
-				out = append(out, r.permission(desc))
-			}
-		}
-		return out
-	}
-	notVisible := []string{"InvalidGroup.NotFound"}
-	call := func(what string, perms []ec2types.IpPermission, ok string, fn func(context.Context) error) error {
-		if len(perms) == 0 {
-			return nil
-		}
-		err := env.Retry(ctx, notVisible, fn)
-		if err != nil && !awsx.HasCode(err, ok) {
-			return fmt.Errorf("%s %s: %w", what, id, err)
-		}
-		return nil
-	}
-	gid := aws.String(id)
-	in, out := perms(add, false, "NFS from the file share's clients"), perms(add, true, "NFS to the mount targets (DataSync)")
-	rin, rout := perms(revoke, false, ""), perms(revoke, true, "")
-	return errors.Join(
-		call("authorize ingress of", in, "InvalidPermission.Duplicate", func(ctx context.Context) error {
-			_, err := api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: gid, IpPermissions: in})
-			return err
-		}),
-		call("authorize egress of", out, "InvalidPermission.Duplicate", func(ctx context.Context) error {
-			_, err := api.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: gid, IpPermissions: out})
-			return err
-		}),
-		call("revoke ingress of", rin, "InvalidPermission.NotFound", func(ctx context.Context) error {
-			_, err := api.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: gid, IpPermissions: rin})
-			return err
-		}),
-		call("revoke egress of", rout, "InvalidPermission.NotFound", func(ctx context.Context) error {
-			_, err := api.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: gid, IpPermissions: rout})
-			return err
-		}),
-	)
 }
 
 // listMountTargets returns the file system's mount targets.

@@ -93,8 +93,8 @@ func resolverName(env migration.Env) string { return env.Name("resolver-inbound"
 
 func resolverGroup(env migration.Env, onPrem string) groupSpec {
 	return groupSpec{role: "resolver", name: env.Name("sg-resolver-inbound"), desc: "cutover Route 53 Resolver inbound endpoint", rules: []rule{
-		tcp(53, onPrem, false, "DNS over TCP from on-premises"),
-		{Proto: "udp", From: 53, To: 53, CIDR: onPrem, Desc: "DNS over UDP from on-premises"},
+		tcp(dnsPort, onPrem, false, "DNS over TCP from on-premises"),
+		udp(dnsPort, onPrem, false, "DNS over UDP from on-premises"),
 	}}
 }
 

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -130,38 +129,9 @@ type SecurityGroups struct {
 	Replication string
 }
 
-// rule is one atomic security group rule: one protocol and port range to
-// or from one CIDR or one group. Group holds a role ("app") until
-// resolved to an ID.
-type rule struct {
-	Egress bool
-	Proto  string // tcp, udp, -1
-	From   int32
-	To     int32
-	CIDR   string
-	Group  string
-	Desc   string
-}
-
-func (r rule) key() string {
-	return fmt.Sprintf("%t|%s|%d|%d|%s|%s", r.Egress, r.Proto, r.From, r.To, r.CIDR, r.Group)
-}
-
-// String renders the rule as a plan shows it: "in tcp/5432 sg-...".
-func (r rule) String() string {
-	dir, peer := "in", r.CIDR+r.Group
-	if r.Egress {
-		dir = "out"
-	}
-	port := fmt.Sprintf("%s/%d", r.Proto, r.From)
-	switch {
-	case r.Proto == "-1":
-		port = "all"
-	case r.From != r.To:
-		port = fmt.Sprintf("%s/%d-%d", r.Proto, r.From, r.To)
-	}
-	return dir + " " + port + " " + peer
-}
+// rule is one atomic security group rule; in a groupSpec its Peer is a
+// CIDR (it holds a "/") or a group role ("app") until resolved to an ID.
+type rule = awsx.SGRule
 
 func tcp(port int, peer string, egress bool, desc string) rule {
 	return portRule("tcp", port, peer, egress, desc)
@@ -174,13 +144,7 @@ func udp(port int, peer string, egress bool, desc string) rule {
 // portRule is a rule for one port of proto with a peer that is a CIDR
 // (it holds a "/") or a group role.
 func portRule(proto string, port int, peer string, egress bool, desc string) rule {
-	r := rule{Egress: egress, Proto: proto, From: int32(port), To: int32(port), Desc: desc}
-	if strings.Contains(peer, "/") {
-		r.CIDR = peer
-	} else {
-		r.Group = peer
-	}
-	return r
+	return rule{Egress: egress, Proto: proto, From: int32(port), To: int32(port), Peer: peer, Desc: desc}
 }
 
 // groupSpec is one group to converge; rules name peer groups by role.
@@ -310,21 +274,21 @@ func ensureGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI,
 		}
 		want := map[string]rule{}
 		for _, r := range g.rules {
-			if r.Group != "" {
-				peer, ok := ids[r.Group]
+			if !strings.Contains(r.Peer, "/") {
+				peer, ok := ids[r.Peer]
 				if !ok {
-					return nil, fmt.Errorf("%s: rule references unknown group %q", g.name, r.Group)
+					return nil, fmt.Errorf("%s: rule references unknown group %q", g.name, r.Peer)
 				}
-				r.Group = peer
+				r.Peer = peer
 			}
-			want[r.key()] = r
+			want[r.Key()] = r
 		}
 		have := map[string]rule{}
-		for _, r := range atomicRules(sg.IpPermissions, false) {
-			have[r.key()] = r
+		for _, r := range awsx.SplitPermissions(sg.IpPermissions, false) {
+			have[r.Key()] = r
 		}
-		for _, r := range atomicRules(sg.IpPermissionsEgress, true) {
-			have[r.key()] = r
+		for _, r := range awsx.SplitPermissions(sg.IpPermissionsEgress, true) {
+			have[r.Key()] = r
 		}
 		var add, revoke []rule
 		for k, r := range want {
@@ -337,8 +301,8 @@ func ensureGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI,
 				revoke = append(revoke, r)
 			}
 		}
-		sortRules(add)
-		sortRules(revoke)
+		awsx.SortSGRules(add)
+		awsx.SortSGRules(revoke)
 		var diff []migration.FieldDiff
 		for _, r := range add {
 			diff = append(diff, migration.FieldDiff{Field: "rule", To: r.String()})
@@ -347,7 +311,7 @@ func ensureGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI,
 			diff = append(diff, migration.FieldDiff{Field: "rule", From: r.String()})
 		}
 		var c migration.Converge
-		c.FixAll(diff, func() error { return applyRules(ctx, env, api, id, add, revoke) })
+		c.FixAll(diff, func() error { return awsx.ApplySGRules(ctx, env.Retry, api, id, add, revoke) })
 		c.Tags(awsx.FromEC2Tags(sg.Tags), env.NameTags(g.name), tagEC2(ctx, api, id))
 		if created[g.role] { // its rules, just written: reported as the create
 			if err := c.Run(env); err != nil {
@@ -361,126 +325,6 @@ func ensureGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI,
 		}
 	}
 	return ids, nil
-}
-
-func sortRules(rs []rule) {
-	slices.SortFunc(rs, func(a, b rule) int { return cmp.Compare(a.key(), b.key()) })
-}
-
-// atomicRules splits EC2 permissions into atomic rules.
-func atomicRules(perms []types.IpPermission, egress bool) []rule {
-	var out []rule
-	for _, p := range perms {
-		base := rule{Egress: egress, Proto: strings.ToLower(aws.ToString(p.IpProtocol))}
-		if base.Proto != "-1" {
-			base.From, base.To = aws.ToInt32(p.FromPort), aws.ToInt32(p.ToPort)
-		}
-		for _, r := range p.IpRanges {
-			x := base
-			x.CIDR = aws.ToString(r.CidrIp)
-			out = append(out, x)
-		}
-		for _, g := range p.UserIdGroupPairs {
-			x := base
-			x.Group = aws.ToString(g.GroupId)
-			out = append(out, x)
-		}
-		for _, r := range p.Ipv6Ranges { // never wanted: always revoked
-			x := base
-			x.CIDR = aws.ToString(r.CidrIpv6)
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-// permissions turns atomic rules into EC2 permissions, one per rule.
-func permissions(rs []rule) []types.IpPermission {
-	var out []types.IpPermission
-	for _, r := range rs {
-		p := types.IpPermission{IpProtocol: aws.String(r.Proto)}
-		if r.Proto != "-1" {
-			p.FromPort, p.ToPort = aws.Int32(r.From), aws.Int32(r.To)
-		}
-		switch {
-		case r.Group != "":
-			p.UserIdGroupPairs = []types.UserIdGroupPair{{GroupId: aws.String(r.Group), Description: nilIfEmpty(r.Desc)}}
-		case strings.Contains(r.CIDR, ":"):
-			p.Ipv6Ranges = []types.Ipv6Range{{CidrIpv6: aws.String(r.CIDR)}}
-		default:
-			p.IpRanges = []types.IpRange{{CidrIp: aws.String(r.CIDR), Description: nilIfEmpty(r.Desc)}}
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-func nilIfEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return aws.String(s)
-}
-
-// applyRules authorizes add and revokes revoke on a group, one direction
-// at a time. Duplicates (someone authorized meanwhile) and rules already
-// gone are fine.
-func applyRules(ctx context.Context, env migration.Env, api SecurityGroupsAPI, id string, add, revoke []rule) error {
-	split := func(rs []rule) (in, out []rule) {
-		for _, r := range rs {
-			if r.Egress {
-				out = append(out, r)
-			} else {
-				in = append(in, r)
-			}
-		}
-		return in, out
-	}
-	notYet := []string{"InvalidGroup.NotFound"} // a group just created may not be visible yet
-	addIn, addOut := split(add)
-	revIn, revOut := split(revoke)
-	calls := []struct {
-		what  string
-		rules []rule
-		call  func(context.Context, []types.IpPermission) error
-		ok    string
-	}{
-		{"authorize ingress", addIn, func(ctx context.Context, p []types.IpPermission) error {
-			_, err := api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: p})
-			return err
-		}, "InvalidPermission.Duplicate"},
-		{"authorize egress", addOut, func(ctx context.Context, p []types.IpPermission) error {
-			_, err := api.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: aws.String(id), IpPermissions: p})
-			return err
-		}, "InvalidPermission.Duplicate"},
-		{"revoke ingress", revIn, func(ctx context.Context, p []types.IpPermission) error {
-			_, err := api.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: p})
-			return err
-		}, "InvalidPermission.NotFound"},
-		{"revoke egress", revOut, func(ctx context.Context, p []types.IpPermission) error {
-			_, err := api.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(id), IpPermissions: p})
-			return err
-		}, "InvalidPermission.NotFound"},
-	}
-	for _, c := range calls {
-		if len(c.rules) == 0 {
-			continue
-		}
-		err := env.Retry(ctx, notYet, func(ctx context.Context) error { return c.call(ctx, permissions(c.rules)) })
-		if awsx.HasCode(err, c.ok) {
-			// One of the batch raced; apply them one by one.
-			for _, r := range c.rules {
-				if err := env.Retry(ctx, notYet, func(ctx context.Context) error { return c.call(ctx, permissions([]rule{r})) }); err != nil && !awsx.HasCode(err, c.ok) {
-					return fmt.Errorf("%s %s on %s: %w", c.what, r, id, err)
-				}
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("%s on %s: %w", c.what, id, err)
-		}
-	}
-	return nil
 }
 
 // findGroup returns the env's group of that Name, nil when there is none,
@@ -551,7 +395,7 @@ func deleteGroups(ctx context.Context, env migration.Env, api SecurityGroupsAPI,
 	if !env.DryRun {
 		for _, g := range groups {
 			id := aws.ToString(g.GroupId)
-			if err := applyRules(ctx, env, api, id, nil, append(atomicRules(g.IpPermissions, false), atomicRules(g.IpPermissionsEgress, true)...)); err != nil {
+			if err := awsx.ApplySGRules(ctx, env.Retry, api, id, nil, append(awsx.SplitPermissions(g.IpPermissions, false), awsx.SplitPermissions(g.IpPermissionsEgress, true)...)); err != nil {
 				return err
 			}
 		}
